@@ -1,0 +1,5 @@
+import sys
+
+from ntclick.cli import main
+
+sys.exit(main())

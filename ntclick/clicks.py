@@ -2,8 +2,8 @@
 
 Coordinate convention (SAM's): ``x`` is the column, ``y`` the row, both in pixels of the
 *original* image, pixel centres at integer coordinates.  A click is inside an image of
-shape ``(H, W)`` when ``0 <= x < W`` and ``0 <= y < H``; the pixel it falls on is
-``(int(x), int(y))``.
+shape ``(H, W)`` when ``0 <= x < W`` and ``0 <= y < H``; the pixel it falls on is row ``int(y)``,
+column ``int(x)`` (:func:`click_pixel` returns ``(row, col)``).
 
 Array form (SAM's, plus one label): ``point_coords`` float (N, 2) of ``(x, y)`` and
 ``point_labels`` int (N,) with 1 = foreground, 0 = background, 2 = noise-tolerant.
@@ -56,9 +56,7 @@ class ClickKind(str, Enum):
         try:
             return _LABEL_TO_KIND[int(label)]
         except (KeyError, ValueError, TypeError):
-            raise ValueError(
-                f"unknown click label {label!r}: expected 1 (fg), 0 (bg) or 2 (nt)"
-            ) from None
+            raise ValueError(f"unknown click label {label!r}: expected 1 (fg), 0 (bg) or 2 (nt)") from None
 
     @classmethod
     def parse(cls, kind: ClickKind | str) -> ClickKind:
@@ -106,7 +104,7 @@ class Click:
         return f"{self.kind.value}:{self.x:g},{self.y:g}"
 
 
-ClickLike = Union[Click, tuple[float, float, Union[ClickKind, str]]]
+ClickLike = Union[Click, tuple[float, float, Union[ClickKind, str]]]  # noqa: UP007 (a runtime alias)
 
 
 def as_click(click: ClickLike) -> Click:
@@ -131,7 +129,9 @@ def clicks_to_arrays(clicks: Iterable[ClickLike]) -> tuple[np.ndarray, np.ndarra
     return coords, labels
 
 
-def clicks_from_arrays(point_coords: np.ndarray | Sequence, point_labels: np.ndarray | Sequence) -> list[Click]:
+def clicks_from_arrays(
+    point_coords: np.ndarray | Sequence, point_labels: np.ndarray | Sequence
+) -> list[Click]:
     """SAM-style arrays -> clicks.  ``point_coords`` (N, 2) of ``(x, y)``; labels 1/0/2."""
     coords = np.asarray(point_coords, dtype=np.float64)
     labels = np.asarray(point_labels)
@@ -145,7 +145,7 @@ def clicks_from_arrays(point_coords: np.ndarray | Sequence, point_labels: np.nda
         )
     if not (np.issubdtype(labels.dtype, np.integer) or np.all(np.mod(labels, 1) == 0)):
         raise ValueError(f"point_labels must be integers 1 (fg), 0 (bg) or 2 (nt), got {labels.tolist()}")
-    return [Click(x, y, ClickKind.from_label(int(lab))) for (x, y), lab in zip(coords, labels)]
+    return [Click(x, y, ClickKind.from_label(int(lab))) for (x, y), lab in zip(coords, labels, strict=True)]
 
 
 def validate_clicks(clicks: Iterable[ClickLike], image_shape: Sequence[int]) -> list[Click]:
@@ -193,9 +193,11 @@ def encode_disks(
     h, w = int(shape[0]), int(shape[1])
     if h <= 0 or w <= 0:
         raise ValueError(f"shape must be a positive (H, W), got {tuple(shape)}")
-    if radius < 0:
+    if not radius >= 0:  # also catches NaN
         raise ValueError(f"radius must be >= 0, got {radius}")
     sx, sy = (scale, scale) if np.isscalar(scale) else scale
+    if not (np.isfinite(sx) and np.isfinite(sy) and sx > 0 and sy > 0):
+        raise ValueError(f"scale must be positive and finite, one number or (sx, sy), got {scale!r}")
     maps = np.zeros((3, h, w), dtype=np.float32)
     rows = np.arange(h, dtype=np.float32)[:, None]
     cols = np.arange(w, dtype=np.float32)[None, :]
@@ -212,4 +214,3 @@ def encode_disks(
         inside = (rows[r0:r1] - cy) ** 2 + (cols[:, c0:c1] - cx) ** 2 <= r2
         maps[c.kind.channel, r0:r1, c0:c1][inside] = 1.0
     return maps
-

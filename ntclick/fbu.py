@@ -23,6 +23,7 @@ __all__ = [
     "FG",
     "FBU_VALUES",
     "as_binary_mask",
+    "as_bool_mask",
     "validate_fbu",
     "fbu_from_mask",
     "random_fbu_from_mask",
@@ -40,29 +41,49 @@ _CLASS_LUT = np.full(256, 255, dtype=np.uint8)  # 255 marks "not an FBU value"
 _CLASS_LUT[BG], _CLASS_LUT[UNCERTAIN], _CLASS_LUT[FG] = 0, 1, 2
 
 
+def _check_2d(array: np.ndarray, name: str) -> None:
+    if array.ndim != 2:
+        raise ValueError(f"{name} must be a 2-D (H, W) array, got shape {array.shape}")
+    if array.size == 0:
+        raise ValueError(f"{name} is empty: shape {array.shape}")
+
+
+def _uint8_values(m: np.ndarray) -> list[int]:
+    """The distinct values of a 2-D uint8 array, by a 256-bin histogram (far faster than np.unique)."""
+    if m.size == 0:
+        return []
+    hist = cv2.calcHist([np.ascontiguousarray(m)], [0], None, [256], [0, 256])
+    return np.flatnonzero(hist.ravel()).tolist()
+
+
 def as_binary_mask(mask: np.ndarray, name: str = "mask") -> np.ndarray:
     """Read a binary mask given as bool, 0/1 or 0/255 (any numeric dtype) as uint8 0/255.
+
+    Returns:
+        uint8 (H, W) array with values 0 and 255 (the input itself when it already is one).
 
     Raises:
         ValueError: the array is not 2-D, or holds values other than {0, 1} or {0, 255}.
     """
     m = np.asarray(mask)
-    if m.ndim != 2:
-        raise ValueError(f"{name} must be a 2-D (H, W) array, got shape {m.shape}")
+    _check_2d(m, name)
     if m.dtype == np.bool_:
-        return m.astype(np.uint8) * 255
+        return m.view(np.uint8) * np.uint8(255)
     if not (np.issubdtype(m.dtype, np.integer) or np.issubdtype(m.dtype, np.floating)):
         raise ValueError(f"{name} must be bool or numeric, got dtype {m.dtype}")
     if m.dtype == np.uint8:
-        # Fast path for the common case: a 256-entry histogram instead of np.unique.
-        present = np.flatnonzero(np.bincount(m.ravel(), minlength=256))
-    else:
-        present = np.unique(m)
-    values = set(present.tolist())
-    if values <= {0, 1}:
-        return (m != 0).astype(np.uint8) * 255
-    if values <= {0, 255}:
-        return m.astype(np.uint8) if m.dtype != np.uint8 else m
+        values = set(_uint8_values(m))
+        is_01, is_0255 = values <= {0, 1}, values <= {0, 255}
+    else:  # two vectorised passes; np.unique (a sort) only for the error message
+        nonzero = m != 0
+        is_01 = not np.any(nonzero & (m != 1))
+        is_0255 = not is_01 and not np.any(nonzero & (m != 255))
+    if is_01:
+        return (m != 0).view(np.uint8) * np.uint8(255)
+    if is_0255:
+        return m if m.dtype == np.uint8 else m.astype(np.uint8)
+    if m.dtype != np.uint8:
+        values = set(np.unique(m).tolist())
     shown = sorted(values)[:6]
     raise ValueError(
         f"{name} must be binary (bool, 0/1 or 0/255), got values {shown}{'...' if len(values) > 6 else ''} "
@@ -70,16 +91,26 @@ def as_binary_mask(mask: np.ndarray, name: str = "mask") -> np.ndarray:
     )
 
 
+def as_bool_mask(mask: np.ndarray, name: str = "mask") -> np.ndarray:
+    """Read a binary mask given as bool, 0/1 or 0/255 as a bool (H, W) array.
+
+    A bool array is returned as is (no copy), so this is free on the common path.
+    """
+    m = np.asarray(mask)
+    if m.dtype == np.bool_:
+        _check_2d(m, name)
+        return m
+    return as_binary_mask(m, name) != 0
+
+
 def validate_fbu(fbu: np.ndarray, name: str = "fbu") -> np.ndarray:
     """Check that ``fbu`` is a uint8 (H, W) array with values in {0, 128, 255}; return it."""
     f = np.asarray(fbu)
-    if f.ndim != 2:
-        raise ValueError(f"{name} must be a 2-D (H, W) array, got shape {f.shape}")
+    _check_2d(f, name)
     if f.dtype != np.uint8:
         raise ValueError(f"{name} must be uint8 with values 0/128/255, got dtype {f.dtype}")
-    # _CLASS_LUT maps FG to 2, so a 255 from the LUT means a value outside {0, 128, 255}.
-    if (_CLASS_LUT[f] == 255).any():
-        bad = sorted(set(np.unique(f).tolist()) - set(FBU_VALUES))
+    bad = sorted(set(_uint8_values(f)) - set(FBU_VALUES))
+    if bad:
         raise ValueError(f"{name} holds values {bad[:6]} that are not 0 (bg), 128 (uncertain) or 255 (fg)")
     return f
 
@@ -103,10 +134,9 @@ def fbu_from_mask(mask: np.ndarray, kernel_size: int = 5, iterations: int = 3) -
     kernel = np.ones((kernel_size, kernel_size), np.uint8)
     dilated = cv2.dilate(m, kernel, iterations=iterations)
     eroded = cv2.erode(m, kernel, iterations=iterations)
-    fbumap = np.full(m.shape, UNCERTAIN, dtype=np.uint8)
-    fbumap[eroded == 255] = FG
-    fbumap[dilated == 0] = BG
-    return fbumap
+    # eroded <= mask <= dilated (the square kernel contains its anchor), so one OR of two bit
+    # masks gives 0 | 0 = BG, 128 | 0 = UNCERTAIN and 128 | 255 = FG without any fancy indexing.
+    return cv2.bitwise_or(cv2.bitwise_and(dilated, UNCERTAIN), eroded)
 
 
 def random_fbu_from_mask(
@@ -139,7 +169,7 @@ def random_fbu_from_mask(
 def fbu_to_classes(fbu: np.ndarray) -> np.ndarray:
     """FBU map (0/128/255) -> class indices uint8 (0 = bg, 1 = uncertain, 2 = fg)."""
     f = validate_fbu(fbu)
-    return _CLASS_LUT[f]
+    return cv2.LUT(f, _CLASS_LUT)
 
 
 def fbu_from_classes(classes: np.ndarray) -> np.ndarray:
@@ -155,7 +185,7 @@ def fbu_from_classes(classes: np.ndarray) -> np.ndarray:
 def fbu_to_unit(fbu: np.ndarray) -> np.ndarray:
     """FBU map -> float32 (H, W) with 0, 0.5, 1: the form HRR reads."""
     f = validate_fbu(fbu)
-    return _UNIT_LUT[f]
+    return cv2.LUT(f, _UNIT_LUT)
 
 
 _UNIT_LUT = np.zeros(256, dtype=np.float32)

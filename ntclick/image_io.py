@@ -5,14 +5,16 @@ Torch-free: NumPy and OpenCV only.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import cv2
 import numpy as np
 
-__all__ = ["as_rgb_uint8", "load_image", "load_mask", "save_image", "atomic_write_bytes"]
+__all__ = ["as_rgb_uint8", "load_image", "load_mask", "save_image", "atomic_write_bytes", "atomic_path"]
 
 
 def as_rgb_uint8(image: np.ndarray, name: str = "image") -> np.ndarray:
@@ -68,22 +70,41 @@ def load_mask(path: str | os.PathLike) -> np.ndarray:
     return m
 
 
-def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
-    """Write ``data`` to ``path`` through a temporary file in the same folder and a rename,
-    so a reader never sees a half-written file."""
+@contextlib.contextmanager
+def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
+    """Yield a temporary path in ``path``'s folder; on success it is renamed to ``path``.
+
+    A reader never sees a half-written file: on any exception the temporary file is removed
+    and ``path`` is untouched.  The file gets the usual permissions (``0o666`` minus the
+    umask), not ``mkstemp``'s owner-only ``0o600``.
+    """
     p = Path(path)
     p.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".tmp", dir=p.parent)
+    os.close(fd)
     try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
+        yield Path(tmp)
+        os.chmod(tmp, 0o666 & ~_umask())
         os.replace(tmp, p)
     except BaseException:
         if os.path.exists(tmp):
             os.unlink(tmp)
         raise
+
+
+def _umask() -> int:
+    mask = os.umask(0)  # the only portable way to read it is to set it
+    os.umask(mask)
+    return mask
+
+
+def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
+    """Write ``data`` to ``path`` through a temporary file in the same folder and a rename,
+    so a reader never sees a half-written file."""
+    with atomic_path(path) as tmp, open(tmp, "wb") as f:
+        f.write(data)
+        f.flush()
+        os.fsync(f.fileno())
 
 
 def save_image(path: str | os.PathLike, image: np.ndarray) -> None:
@@ -99,7 +120,10 @@ def save_image(path: str | os.PathLike, image: np.ndarray) -> None:
         raise ValueError(f"can only save uint8 or bool images, got dtype {img.dtype}")
     if img.ndim == 3:
         img = cv2.cvtColor(img, cv2.COLOR_RGB2BGR)
-    ok, buf = cv2.imencode(p.suffix or ".png", img)
+    try:
+        ok, buf = cv2.imencode(p.suffix or ".png", img)
+    except cv2.error:  # OpenCV raises, rather than returns False, for an unknown suffix
+        ok = False
     if not ok:
         raise ValueError(f"OpenCV cannot encode an image with suffix {p.suffix!r} for {p}")
     atomic_write_bytes(p, buf.tobytes())

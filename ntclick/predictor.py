@@ -1,0 +1,387 @@
+"""NTClickPredictor: set an image once, then predict a mask for each list of clicks.
+
+The pipeline (DESIGN.md sections 3-5)::
+
+    set_image(image)             image-only work, cached:
+        ECP input     long side resized to ``ecp_size`` (448), padded to a multiple of 16, normalized
+        HRR input     original size (long side over ``hrr.config.max_size`` = 4096 downscaled),
+                      padded to a multiple of ``hrr.config.size_multiple`` (128), normalized
+        HRR features  ``hrr.encode_image(HRR input)``
+    predict(clicks)              per interaction:
+        click disks at the ECP input -> ECP logits -> upsampled to the HRR working size -> argmax
+        = FBU map -> HRR(features, FBU) = soft mask -> padding cropped, resized to the original
+        size -> mask = soft > mask_threshold
+
+Like SAM's predictor it is stateless per call: ``predict`` takes the whole click list each time,
+so undo is dropping the last click, and the same call always gives the same answer.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import cv2
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from ntclick.clicks import Click, ClickLike, clicks_from_arrays, encode_disks, validate_clicks
+from ntclick.fbu import BG, FG, UNCERTAIN
+from ntclick.hub import PREDICTOR_DEFAULTS, load_pretrained, parse_device, parse_dtype
+from ntclick.image_io import as_rgb_uint8
+from ntclick.prediction import Prediction
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ntclick.modeling import ECP, HRR
+
+__all__ = ["NTClickPredictor"]
+
+_FBU_CLASS_BG, _FBU_CLASS_FG = 0, 2  # class indices (uncertain = 1), as in ntclick.fbu
+
+
+def _scaled_size(h: int, w: int, long_side: int) -> tuple[int, int]:
+    """``(h, w)`` scaled so that the long side is ``long_side``, aspect kept, each side >= 1."""
+    s = long_side / max(h, w)
+    return max(1, int(h * s + 0.5)), max(1, int(w * s + 0.5))
+
+
+def _resize(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """Resize an (H, W, 3) uint8 image to ``size`` = (h, w); area filter when shrinking."""
+    h, w = size
+    if (h, w) == image.shape[:2]:
+        return image
+    shrink = h < image.shape[0] or w < image.shape[1]
+    return cv2.resize(image, (w, h), interpolation=cv2.INTER_AREA if shrink else cv2.INTER_LINEAR)
+
+
+class NTClickPredictor:
+    """Interactive segmentation with fg / bg / noise-tolerant clicks (NTClick).
+
+    Args:
+        ecp: the coarse network (:class:`ntclick.modeling.ECP`); moved to ``device``/``dtype``
+            and put in eval mode (in place, as ``nn.Module.to`` does).
+        hrr: the refine network (:class:`ntclick.modeling.HRR`); likewise.
+        device: ``"cpu"`` (default), ``"cuda"``, ``"cuda:N"``, ``"mps"`` or a ``torch.device``.
+        dtype: ``"float32"`` (default), ``"float16"`` or ``"bfloat16"`` (or the ``torch.dtype``):
+            the networks' compute dtype.  Outputs are float32 whatever it is.
+        ecp_size: long side of the ECP input in pixels; default ``ecp.config.input_size`` (448).
+        mask_threshold: ``mask = soft > mask_threshold``.
+        clamp_to_fbu: if True (default), the soft mask is 1 wherever the FBU map says
+            foreground and 0 wherever it says background, so HRR only decides the uncertain
+            band (the method's division of labour: ECP perceives, HRR refines the band).  If
+            False, HRR's output is used everywhere as is.
+
+    Not thread-safe: one predictor holds one image.
+    """
+
+    def __init__(
+        self,
+        ecp: ECP,
+        hrr: HRR,
+        *,
+        device: str | torch.device | None = None,
+        dtype: str | torch.dtype | None = None,
+        ecp_size: int | None = None,
+        mask_threshold: float = 0.5,
+        clamp_to_fbu: bool = True,
+    ) -> None:
+        for name, net in (("ecp", ecp), ("hrr", hrr)):
+            if not isinstance(net, torch.nn.Module) or not hasattr(net, "config"):
+                raise TypeError(f"{name} must be an ntclick.modeling network, got {type(net).__name__}")
+        self.device = parse_device(device)
+        self.dtype = parse_dtype(dtype)
+        self.ecp = ecp.to(device=self.device, dtype=self.dtype).eval()
+        self.hrr = hrr.to(device=self.device, dtype=self.dtype).eval()
+
+        patch = int(self.ecp.config.patch_size)
+        self.ecp_size = int(ecp_size if ecp_size is not None else self.ecp.config.input_size)
+        if self.ecp_size < patch:
+            raise ValueError(f"ecp_size must be at least the ECP patch size {patch}, got {self.ecp_size}")
+        mask_threshold = float(mask_threshold)
+        if not 0.0 <= mask_threshold < 1.0:
+            raise ValueError(f"mask_threshold must be in [0, 1), got {mask_threshold}")
+        self.mask_threshold = mask_threshold
+        self.clamp_to_fbu = bool(clamp_to_fbu)
+        self.reset_image()
+
+    # ------------------------------------------------------------------ weights
+
+    @classmethod
+    def from_pretrained(
+        cls,
+        name_or_path: str | os.PathLike,
+        *,
+        revision: str | None = None,
+        cache_dir: str | os.PathLike | None = None,
+        local_files_only: bool = False,
+        token: str | bool | None = None,
+        device: str | torch.device | None = None,
+        dtype: str | torch.dtype | None = None,
+        **overrides: Any,
+    ) -> NTClickPredictor:
+        """Load a predictor from a weights folder or a Hugging Face Hub repo id.
+
+        ``name_or_path``: a local folder holding ``config.json`` and ``model.safetensors``
+        (never touches the network) or a Hub repo id (``"org/name"``) fetched through the
+        Hugging Face cache; ``HF_HUB_OFFLINE=1`` or ``local_files_only=True`` use the cache only.
+        ``overrides`` (``ecp_size``, ``mask_threshold``, ``clamp_to_fbu``) replace the settings
+        stored in ``config.json``.  See :func:`ntclick.hub.load_pretrained` for the errors.
+        """
+        unknown = sorted(set(overrides) - set(PREDICTOR_DEFAULTS))
+        if unknown:
+            raise TypeError(f"unknown predictor settings {unknown}; known: {sorted(PREDICTOR_DEFAULTS)}")
+        ecp, hrr, settings = load_pretrained(
+            name_or_path,
+            revision=revision,
+            cache_dir=cache_dir,
+            local_files_only=local_files_only,
+            token=token,
+            device=device,
+            dtype=dtype,
+        )
+        settings = {**settings, **overrides}
+        return cls(ecp, hrr, device=device, dtype=dtype, **settings)
+
+    @property
+    def predictor_config(self) -> dict[str, Any]:
+        """The settings saved with the weights (the ``"predictor"`` entry of ``config.json``)."""
+        return {
+            "ecp_size": self.ecp_size,
+            "mask_threshold": self.mask_threshold,
+            "clamp_to_fbu": self.clamp_to_fbu,
+        }
+
+    def save_pretrained(self, folder: str | os.PathLike, *, dtype: str | torch.dtype | None = None) -> Path:
+        """Write ``config.json`` + ``model.safetensors`` to ``folder`` (atomically); returns it."""
+        from ntclick.hub import save_pretrained
+
+        return save_pretrained(
+            folder, self.ecp, self.hrr, predictor_config=self.predictor_config, dtype=dtype
+        )
+
+    def push_to_hub(self, repo_id: str, **kwargs: Any) -> Any:
+        """Upload the weights to the Hub repo ``repo_id``; ``kwargs`` go to :func:`ntclick.hub.push_to_hub`
+        (``private``, ``token``, ``revision``, ``commit_message``, ``dtype``)."""
+        from ntclick.hub import push_to_hub
+
+        return push_to_hub(repo_id, self.ecp, self.hrr, predictor_config=self.predictor_config, **kwargs)
+
+    # ------------------------------------------------------------------ image
+
+    def reset_image(self) -> None:
+        """Forget the current image and its cached tensors."""
+        self.original_size: tuple[int, int] | None = None
+        self._ecp_image: torch.Tensor | None = None  # (1, 3, He_pad, We_pad) normalized
+        self._ecp_size_hw: tuple[int, int] | None = None  # (He, We) before padding
+        self._hrr_size_hw: tuple[int, int] | None = None  # HRR working size before padding
+        self._hrr_padded_hw: tuple[int, int] | None = None
+        self._hrr_features: Any = None
+
+    @property
+    def is_image_set(self) -> bool:
+        return self.original_size is not None
+
+    @property
+    def ecp_input_shape(self) -> tuple[int, int]:
+        """``(H, W)`` of the padded ECP input of the current image (the click maps' shape)."""
+        self._require_image()
+        return tuple(self._ecp_image.shape[-2:])  # type: ignore[union-attr,return-value]
+
+    @property
+    def hrr_input_shape(self) -> tuple[int, int]:
+        """``(H, W)`` of the padded HRR input of the current image."""
+        self._require_image()
+        return self._hrr_padded_hw  # type: ignore[return-value]
+
+    @property
+    def hrr_scale(self) -> float:
+        """HRR working size over original size: 1.0 unless the long side exceeds ``hrr.config.max_size``."""
+        self._require_image()
+        return self._hrr_size_hw[0] / self.original_size[0]  # type: ignore[index]
+
+    def _to_input(self, image: np.ndarray, config: Any, multiple: int) -> torch.Tensor:
+        from ntclick.modeling import normalize_image, pad_to_multiple
+
+        # Normalize on the device (uint8 is the cheapest thing to move), then zero-pad: padding
+        # is the mean colour, as in SAM.
+        x = torch.from_numpy(image).to(self.device).permute(2, 0, 1)[None]
+        x = normalize_image(x, config.pixel_mean, config.pixel_std)
+        return pad_to_multiple(x, multiple).to(self.dtype)
+
+    @torch.inference_mode()
+    def set_image(self, image: np.ndarray) -> None:
+        """Compute and cache everything that depends on the image alone.
+
+        Args:
+            image: uint8 RGB (H, W, 3); uint8 grayscale (H, W) or (H, W, 1) and RGBA (H, W, 4)
+                are converted.  Any other dtype or shape raises ``ValueError`` saying what was given.
+        """
+        image = as_rgb_uint8(image)
+        self.reset_image()
+        h, w = image.shape[:2]
+
+        eh, ew = _scaled_size(h, w, self.ecp_size)
+        ecp_image = self._to_input(_resize(image, (eh, ew)), self.ecp.config, int(self.ecp.config.patch_size))
+
+        max_size = int(self.hrr.config.max_size)
+        hh, hw = _scaled_size(h, w, max_size) if max(h, w) > max_size else (h, w)
+        hrr_image = self._to_input(
+            _resize(image, (hh, hw)), self.hrr.config, int(self.hrr.config.size_multiple)
+        )
+        features = self.hrr.encode_image(hrr_image)
+
+        self.original_size = (h, w)
+        self._ecp_image = ecp_image
+        self._ecp_size_hw = (eh, ew)
+        self._hrr_size_hw = (hh, hw)
+        self._hrr_padded_hw = tuple(hrr_image.shape[-2:])
+        self._hrr_features = features
+
+    def _require_image(self) -> None:
+        if not self.is_image_set:
+            raise RuntimeError("no image set: call predictor.set_image(image) before predicting")
+
+    # ------------------------------------------------------------------ clicks
+
+    def click_maps(self, clicks: Iterable[ClickLike]) -> np.ndarray:
+        """Disk maps of ``clicks`` (original-image pixels) on the padded ECP input grid.
+
+        Returns float32 (3, H, W) with channels (fg, bg, nt), ``(H, W) = ecp_input_shape``;
+        disk radius ``ecp.config.click_radius`` pixels of that grid.  Raises ``ValueError`` for
+        a click outside the image, like :meth:`predict`.
+        """
+        self._require_image()
+        h, w = self.original_size  # type: ignore[misc]
+        eh, ew = self._ecp_size_hw  # type: ignore[misc]
+        return encode_disks(
+            validate_clicks(clicks, (h, w)),
+            self.ecp_input_shape,
+            radius=float(self.ecp.config.click_radius),
+            scale=(ew / w, eh / h),
+        )
+
+    def _parse_clicks(
+        self,
+        clicks: Iterable[ClickLike] | Click | None,
+        point_coords: np.ndarray | Sequence | None,
+        point_labels: np.ndarray | Sequence | None,
+    ) -> list[Click]:
+        if clicks is not None and (point_coords is not None or point_labels is not None):
+            raise ValueError("give either clicks or point_coords/point_labels, not both")
+        if (point_coords is None) != (point_labels is None):
+            raise ValueError("point_coords and point_labels must be given together")
+        if point_coords is not None:
+            clicks = clicks_from_arrays(point_coords, point_labels)  # type: ignore[arg-type]
+        if clicks is None:
+            return []
+        if isinstance(clicks, Click):
+            clicks = [clicks]
+        if isinstance(clicks, (str, bytes, np.ndarray)):
+            raise ValueError(
+                f"clicks must be a list of Click(x, y, kind) or (x, y, kind) tuples, got {type(clicks).__name__}; "
+                "use point_coords=/point_labels= for arrays"
+            )
+        return validate_clicks(clicks, self.original_size)  # type: ignore[arg-type]
+
+    # ------------------------------------------------------------------ prediction
+
+    def predict(
+        self,
+        clicks: Iterable[ClickLike] | Click | None = None,
+        *,
+        point_coords: np.ndarray | Sequence | None = None,
+        point_labels: np.ndarray | Sequence | None = None,
+    ) -> Prediction:
+        """Segment the current image from all the clicks so far.
+
+        Args:
+            clicks: list of :class:`~ntclick.clicks.Click` (or ``(x, y, kind)`` tuples), ``x``
+                the column and ``y`` the row in original-image pixels, kind fg / bg / nt.
+            point_coords: alternatively, SAM-style float (N, 2) array of ``(x, y)``.
+            point_labels: int (N,) with 1 = fg, 0 = bg, 2 = nt (with ``point_coords``).
+
+        Returns:
+            :class:`~ntclick.prediction.Prediction` at the original resolution (H, W): ``mask``
+            bool, ``soft`` float32 in [0, 1], ``fbu`` uint8 0 / 128 / 255.  No click gives an
+            empty mask and an all-background FBU map (the networks are not run).
+
+        Raises:
+            RuntimeError: no image set.
+            ValueError: a click outside the image, non-finite, of unknown kind/label, or both
+                ``clicks`` and ``point_coords``/``point_labels`` given.
+        """
+        self._require_image()
+        parsed = self._parse_clicks(clicks, point_coords, point_labels)
+        h, w = self.original_size  # type: ignore[misc]
+        if not parsed:
+            return Prediction(
+                mask=np.zeros((h, w), dtype=bool),
+                soft=np.zeros((h, w), dtype=np.float32),
+                fbu=np.full((h, w), BG, dtype=np.uint8),
+            )
+        maps = torch.from_numpy(self.click_maps(parsed))[None]
+        soft, fbu = self.predict_torch(maps)
+        soft_np = soft[0].cpu().numpy()
+        return Prediction(mask=soft_np > self.mask_threshold, soft=soft_np, fbu=fbu[0].cpu().numpy())
+
+    @torch.inference_mode()
+    def predict_torch(self, click_maps: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Batched prediction for the current image: one result per set of clicks.
+
+        Args:
+            click_maps: float (B, 3, H, W) disk maps (fg, bg, nt) on the padded ECP input grid,
+                ``(H, W) = ecp_input_shape``; build each with :meth:`click_maps`.
+
+        Returns:
+            ``(soft, fbu)`` on the predictor's device at the original resolution: ``soft``
+            float32 (B, H, W) in [0, 1] and ``fbu`` uint8 (B, H, W) with 0 / 128 / 255.
+        """
+        self._require_image()
+        expected = (3, *self.ecp_input_shape)
+        if click_maps.ndim != 4 or tuple(click_maps.shape[1:]) != expected:
+            raise ValueError(
+                f"click_maps must have shape (B, {expected[0]}, {expected[1]}, {expected[2]}), "
+                f"got {tuple(click_maps.shape)}"
+            )
+        b = click_maps.shape[0]
+        eh, ew = self._ecp_size_hw  # type: ignore[misc]
+        hh, hw = self._hrr_size_hw  # type: ignore[misc]
+        h, w = self.original_size  # type: ignore[misc]
+
+        logits = self.ecp(self._ecp_image.expand(b, -1, -1, -1), click_maps.to(self.device, self.dtype))
+        # Crop the padding, then upsample the logits (not the argmax) for smooth region borders.
+        logits = F.interpolate(
+            logits[:, :, :eh, :ew].float(), size=(hh, hw), mode="bilinear", align_corners=False
+        )
+        classes = logits.argmax(dim=1).to(torch.uint8)  # (B, hh, hw): 0 = bg, 1 = uncertain, 2 = fg
+        del logits
+
+        ph, pw = self._hrr_padded_hw  # type: ignore[misc]
+        fbu_unit = F.pad(classes.to(self.dtype) * 0.5, (0, pw - hw, 0, ph - hh))[:, None]  # padding = bg
+        # Features of batch 1 broadcast over the B FBU maps.
+        soft = self.hrr.forward_from_features(self._hrr_features, fbu_unit)[:, 0, :hh, :hw].float()
+        if self.clamp_to_fbu:
+            soft = self._clamp(soft, classes)
+        if (hh, hw) != (h, w):
+            soft = F.interpolate(soft[:, None], size=(h, w), mode="bilinear", align_corners=False)[:, 0]
+            classes = F.interpolate(classes[:, None].float(), size=(h, w), mode="nearest-exact")
+            classes = classes[:, 0].to(torch.uint8)
+            if self.clamp_to_fbu:
+                soft = self._clamp(soft, classes)
+        lut = torch.tensor([BG, UNCERTAIN, FG], dtype=torch.uint8, device=classes.device)
+        return soft.clamp_(0.0, 1.0), lut[classes.int()]
+
+    @staticmethod
+    def _clamp(soft: torch.Tensor, classes: torch.Tensor) -> torch.Tensor:
+        soft = torch.where(classes == _FBU_CLASS_FG, torch.ones_like(soft), soft)
+        return torch.where(classes == _FBU_CLASS_BG, torch.zeros_like(soft), soft)
+
+    def __repr__(self) -> str:
+        return (
+            f"{type(self).__name__}(ecp={self.ecp.config.name!r}, hrr={self.hrr.config.name!r}, "
+            f"device={str(self.device)!r}, dtype={str(self.dtype).removeprefix('torch.')!r}, "
+            f"ecp_size={self.ecp_size}, mask_threshold={self.mask_threshold}, clamp_to_fbu={self.clamp_to_fbu})"
+        )

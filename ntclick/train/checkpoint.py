@@ -1,0 +1,116 @@
+"""Training checkpoints: atomic save, exact resume, and networks rebuilt from a checkpoint.
+
+A checkpoint is a ``torch.save`` dict::
+
+    {"format": "ntclick-train", "version": 1, "task": "ecp" | "hrr", "step": int,
+     "config": TrainConfig.to_dict(), "model_config": ECPConfig/HRRConfig.to_dict(),
+     "model": state_dict, "optimizer": ..., "scheduler": ..., "scaler": ...,
+     "rng": {"python": ..., "numpy": ..., "torch": ..., "cuda": [...]}}
+
+Everything in it is a tensor or plain Python data, so it loads with ``weights_only=True``
+(no arbitrary code runs when a checkpoint is read).  The data stream needs no state of its
+own: sample numbers follow from the step (:mod:`ntclick.train.dataset`).
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import random
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from ntclick.image_io import atomic_write_bytes
+
+__all__ = [
+    "CHECKPOINT_FORMAT",
+    "LAST_CHECKPOINT",
+    "capture_rng_state",
+    "restore_rng_state",
+    "save_checkpoint",
+    "load_checkpoint",
+    "model_from_checkpoint",
+]
+
+CHECKPOINT_FORMAT = "ntclick-train"
+CHECKPOINT_VERSION = 1
+LAST_CHECKPOINT = "checkpoint_last.pt"
+
+
+def capture_rng_state() -> dict[str, Any]:
+    """The global random states of Python, NumPy and torch (CPU and every CUDA device).
+
+    ntclick's own randomness uses explicit generators; the global states are kept for code
+    (user hooks, libraries) that draws from them.
+    """
+    np_state = np.random.get_state(legacy=False)  # noqa: NPY002 - the global state is what is saved
+    return {
+        "python": random.getstate(),
+        "numpy": {**np_state, "state": {**np_state["state"], "key": np_state["state"]["key"].tolist()}},
+        "torch": torch.get_rng_state(),
+        "cuda": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else [],
+    }
+
+
+def restore_rng_state(state: dict[str, Any]) -> None:
+    """Undo :func:`capture_rng_state`."""
+    py = state["python"]
+    random.setstate((py[0], tuple(py[1]), py[2]))
+    np_state = state["numpy"]
+    np.random.set_state(  # noqa: NPY002 - restoring the global state
+        {
+            **np_state,
+            "state": {**np_state["state"], "key": np.asarray(np_state["state"]["key"], dtype=np.uint32)},
+        }
+    )
+    torch.set_rng_state(state["torch"])
+    if state.get("cuda") and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all(state["cuda"])
+
+
+def save_checkpoint(path: str | os.PathLike, checkpoint: dict[str, Any]) -> Path:
+    """Write ``checkpoint`` (see module doc) atomically: temporary file + rename."""
+    buffer = io.BytesIO()
+    torch.save({"format": CHECKPOINT_FORMAT, "version": CHECKPOINT_VERSION, **checkpoint}, buffer)
+    atomic_write_bytes(path, buffer.getvalue())
+    return Path(path)
+
+
+def load_checkpoint(path: str | os.PathLike, task: str | None = None) -> dict[str, Any]:
+    """Read a training checkpoint on the CPU; ``task`` ("ecp"/"hrr") checks which network it holds.
+
+    Raises:
+        FileNotFoundError: no file at ``path``.
+        ValueError: not an ntclick training checkpoint, a newer version, or the other network.
+    """
+    p = Path(path)
+    if not p.is_file():
+        raise FileNotFoundError(f"checkpoint not found: {p}")
+    try:
+        ckpt = torch.load(p, map_location="cpu", weights_only=True)
+    except Exception as exc:  # torch raises several types for corrupt or foreign files
+        raise ValueError(f"{p}: cannot read as a training checkpoint ({type(exc).__name__}: {exc})") from None
+    if not isinstance(ckpt, dict) or ckpt.get("format") != CHECKPOINT_FORMAT:
+        raise ValueError(f"{p}: not an ntclick training checkpoint (written by 'ntclick train')")
+    if int(ckpt.get("version", 0)) > CHECKPOINT_VERSION:
+        raise ValueError(f"{p}: checkpoint version {ckpt['version']} is newer than this ntclick supports")
+    if task is not None and ckpt.get("task") != task:
+        raise ValueError(f"{p}: holds a {ckpt.get('task')!r} network, expected {task!r}")
+    return ckpt
+
+
+def model_from_checkpoint(path: str | os.PathLike, task: str) -> torch.nn.Module:
+    """Rebuild the network of a checkpoint (``task`` "ecp" or "hrr") with its trained weights."""
+    from ntclick.modeling import build_ecp, build_hrr
+
+    ckpt = load_checkpoint(path, task)
+    build = build_ecp if task == "ecp" else build_hrr
+    model = build(ckpt["model_config"])
+    try:
+        model.load_state_dict(ckpt["model"])
+    except RuntimeError as exc:
+        raise ValueError(f"{path}: weights do not match the {task} config stored with them: {exc}") from None
+    return model.eval()

@@ -1,0 +1,134 @@
+"""``ntclick predict`` end to end: with weights saved to a temporary folder, and with GrabCut."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from ntclick.cli import main
+from ntclick.clicks import Click
+from ntclick.image_io import load_image, load_mask, save_image
+
+REPO = Path(__file__).resolve().parents[1]
+CHELSEA = REPO / "examples" / "images" / "chelsea.png"
+
+
+@pytest.fixture(scope="module")
+def weights(tmp_path_factory) -> Path:
+    import torch
+
+    from ntclick.hub import save_pretrained
+    from ntclick.modeling import build_ecp, build_hrr
+
+    torch.manual_seed(0)
+    ecp = build_ecp("tiny", embed_dim=32, depth=2, num_heads=2, pyramid_widths=(8, 8, 8, 8), decoder_dim=8)
+    hrr = build_hrr(
+        "tiny",
+        embed_dim=32,
+        depth=2,
+        num_heads=2,
+        detail_widths=(4,) * 4,
+        fusion_widths=(8, 8, 8, 4),
+        head_width=4,
+    )
+    folder = tmp_path_factory.mktemp("cli") / "weights"
+    save_pretrained(folder, ecp, hrr, predictor_config={"ecp_size": 128})
+    return folder
+
+
+@pytest.fixture()
+def image_file(tmp_path) -> Path:
+    path = tmp_path / "photo.png"
+    save_image(path, np.random.default_rng(0).integers(0, 256, (70, 110, 3), dtype=np.uint8))
+    return path
+
+
+def test_predict_with_weights_writes_every_output(weights, image_file, tmp_path, capsys):
+    from ntclick.predictor import NTClickPredictor
+
+    out = tmp_path / "out"
+    argv = [str(image_file), "--weights", str(weights), "--click", "fg:20,30", "--click", "nt:60.5,40"]
+    argv += ["--click", "bg:100,60", "--out", str(out / "mask.png"), "--overlay", str(out / "overlay.png")]
+    argv += ["--fbu", str(out / "fbu.png"), "--soft", str(out / "soft.png")]
+    assert main(["predict", *argv]) == 0
+    assert "3 click(s), 110x70" in capsys.readouterr().out
+
+    predictor = NTClickPredictor.from_pretrained(weights)
+    predictor.set_image(load_image(image_file))
+    expected = predictor.predict([Click(20, 30, "fg"), Click(60.5, 40, "nt"), Click(100, 60, "bg")])
+    np.testing.assert_array_equal(load_mask(out / "mask.png"), expected.mask.astype(np.uint8) * 255)
+    np.testing.assert_array_equal(load_mask(out / "fbu.png"), expected.fbu)
+    np.testing.assert_array_equal(load_mask(out / "soft.png"), np.round(expected.soft * 255).astype(np.uint8))
+    assert load_image(out / "overlay.png").shape == (70, 110, 3)
+
+
+def test_readme_command_with_grabcut(tmp_path, capsys):
+    argv = [
+        "predict",
+        str(CHELSEA),
+        "--baseline",
+        "grabcut",
+        "--click",
+        "fg:200,150",
+        "--click",
+        "fg:120,250",
+    ]
+    argv += ["--click", "bg:430,120", "--out", str(tmp_path / "m.png"), "--overlay", str(tmp_path / "o.png")]
+    assert main(argv) == 0
+    mask = load_mask(tmp_path / "m.png")
+    assert mask.shape == (300, 451) and set(np.unique(mask).tolist()) <= {0, 255}
+    assert mask[150, 200] == 255 and mask[250, 120] == 255 and mask[120, 430] == 0
+    overlay = load_image(tmp_path / "o.png")
+    assert overlay.shape == (300, 451, 3) and not np.array_equal(overlay, load_image(CHELSEA))
+
+
+@pytest.mark.parametrize(
+    "extra, message",
+    [
+        (["--click", "fg:200"], "invalid click 'fg:200': expected KIND:X,Y"),
+        (["--click", "xx:1,2"], "unknown click kind 'xx'"),
+        (["--click", "fg:a,2"], "invalid click 'fg:a,2'"),
+    ],
+)
+def test_bad_click_syntax(extra, message, tmp_path, capsys):
+    with pytest.raises(SystemExit) as info:
+        main(["predict", str(CHELSEA), "--baseline", "grabcut", *extra, "--out", str(tmp_path / "m.png")])
+    assert info.value.code == 2
+    assert message in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "extra, message",
+    [
+        (["--baseline", "grabcut", "--device", "cpu"], "--device can only be used with --weights"),
+        (["--baseline", "grabcut", "--click", "fg:451,10"], "is outside the image"),
+        (["--weights", "{missing}"], "not a valid Hugging Face Hub repo id"),
+    ],
+)
+def test_user_errors_are_one_line(extra, message, tmp_path, capsys):
+    extra = [e.format(missing=tmp_path / "no" / "weights") for e in extra]
+    argv = ["predict", str(CHELSEA), "--click", "fg:10,10", *extra, "--out", str(tmp_path / "m.png")]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("ntclick predict: error:") and message in err and err.count("\n") == 1
+    assert not (tmp_path / "m.png").exists()
+
+
+def test_weights_or_baseline_required(tmp_path, capsys):
+    with pytest.raises(SystemExit):
+        main(["predict", str(CHELSEA), "--click", "fg:1,1", "--out", str(tmp_path / "m.png")])
+    assert "one of the arguments --weights --baseline is required" in capsys.readouterr().err
+
+
+def test_baseline_does_not_import_torch(tmp_path):
+    code = (
+        "import sys; from ntclick.cli import main; "
+        f"rc = main(['predict', {str(CHELSEA)!r}, '--baseline', 'grabcut', '--click', 'fg:200,150', "
+        f"'--out', {str(tmp_path / 'm.png')!r}]); print(rc, 'torch' in sys.modules)"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert result.stdout.strip().splitlines()[-1] == "0 False", result.stderr

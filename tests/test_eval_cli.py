@@ -1,0 +1,137 @@
+"""``ntclick eval`` end to end on a tiny fixture dataset with the GrabCut baseline."""
+
+from __future__ import annotations
+
+import json
+
+import cv2
+import numpy as np
+import pytest
+
+from ntclick.cli import main
+from ntclick.eval.report import summarize_jsonl
+
+
+@pytest.fixture
+def data_root(tmp_path):
+    rng = np.random.default_rng(0)
+    root = tmp_path / "tiny"
+    (root / "images").mkdir(parents=True)
+    (root / "masks").mkdir()
+    for i in range(2):
+        gt = np.zeros((48, 64), np.uint8)
+        gt[10 + 4 * i : 38, 12 : 40 + 6 * i] = 255
+        img = rng.integers(0, 70, (48, 64, 3), dtype=np.uint8)
+        img[gt > 0] = rng.integers(170, 255, (int((gt > 0).sum()), 3), dtype=np.uint8)
+        cv2.imwrite(str(root / "images" / f"o{i}.jpg"), img)
+        cv2.imwrite(str(root / "masks" / f"o{i}.png"), gt)
+    return root
+
+
+def _argv(dataset, out, *extra):
+    return ["eval", "--baseline", "grabcut", "--dataset", dataset, "--out", str(out), *extra]
+
+
+def test_eval_cli_grabcut_baseline_both_protocols(data_root, tmp_path, capsys):
+    out = tmp_path / "results"
+    assert main(_argv(f"folder={data_root}", out, "--protocol", "standard,nt", "--max-clicks", "3")) == 0
+    table = capsys.readouterr().out
+    assert "| grabcut | folder | standard | 2 |" in table and "| grabcut | folder | nt | 2 |" in table
+    summary = json.loads((out / "summary.json").read_text())
+    groups = [(s["protocol"], s["objects"], s["max_clicks"]) for s in summary]
+    assert groups == [("standard", 2, 3), ("nt", 2, 3)]
+    assert (out / "summary.md").read_text().count("| grabcut |") == 2
+    csv_header = (out / "summary.csv").read_text().splitlines()[0]
+    assert csv_header.startswith("model,dataset,protocol,objects,NoC@85")
+    for s in summary:
+        jsonl = out / f"grabcut_folder_{s['protocol']}.jsonl"
+        rebuilt = summarize_jsonl(jsonl)[0].to_dict()
+        assert rebuilt["noc"] == s["noc"] and rebuilt["miou"] == pytest.approx(s["miou"])
+        assert 0.0 < s["miou_at_5"] <= 1.0
+    pytest.importorskip("matplotlib")
+    assert (out / "miou_curves.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_eval_cli_user_errors_are_one_line(data_root, tmp_path, capsys):
+    assert main(_argv(f"nope={data_root}", tmp_path)) == 2
+    assert "unknown dataset 'nope'" in capsys.readouterr().err
+    assert main(_argv(f"folder={data_root}", tmp_path, "--protocol", "wild")) == 2
+    assert "unknown --protocol 'wild'" in capsys.readouterr().err
+    assert main(_argv(f"berkeley={tmp_path / 'absent'}", tmp_path)) == 2
+    assert "folder not found" in capsys.readouterr().err
+
+
+def test_eval_cli_weights_loads_the_predictor_lazily(data_root, tmp_path, monkeypatch):
+    import sys
+    import types
+
+    from ntclick.baselines import GrabCutPredictor
+
+    calls = []
+
+    class FakeNTClickPredictor:
+        @classmethod
+        def from_pretrained(cls, name_or_path, *, device=None, **kwargs):
+            calls.append((name_or_path, device))
+            return GrabCutPredictor()
+
+    fake = types.ModuleType("ntclick.predictor")
+    fake.NTClickPredictor = FakeNTClickPredictor
+    monkeypatch.setitem(sys.modules, "ntclick.predictor", fake)
+    out = tmp_path / "w"
+    argv = [
+        "eval",
+        "--weights",
+        str(tmp_path / "my-model"),
+        "--device",
+        "cpu",
+        "--dataset",
+        f"folder={data_root}",
+        "--max-clicks",
+        "2",
+        "--out",
+        str(out),
+        "--quiet",
+    ]
+    assert main(argv) == 0
+    assert calls == [(str(tmp_path / "my-model"), "cpu")]
+    assert json.loads((out / "summary.json").read_text())[0]["model"] == "my-model"
+    assert (out / "my-model_folder_standard.jsonl").is_file()
+
+
+def test_plot_without_matplotlib_names_the_extra(monkeypatch, tmp_path):
+    import sys
+
+    from ntclick.eval.plot import plot_miou_curves
+
+    monkeypatch.setitem(sys.modules, "matplotlib", None)
+    with pytest.raises(RuntimeError, match=r'pip install "ntclick\[plot\]"'):
+        plot_miou_curves([], tmp_path / "x.png")
+
+
+def test_eval_cli_with_a_tiny_random_ntclick_model(data_root, tmp_path):
+    """The harness drives the real predictor: recorded IoUs are those of its masks at threshold 0.49."""
+    pytest.importorskip("torch")
+    from ntclick.clicks import Click
+    from ntclick.eval import open_dataset, read_jsonl
+    from ntclick.hub import save_pretrained
+    from ntclick.metrics import iou
+    from ntclick.modeling import build_ecp, build_hrr
+    from ntclick.predictor import NTClickPredictor
+
+    weights = tmp_path / "tiny-random"
+    save_pretrained(weights, build_ecp("tiny", depth=1, input_size=64), build_hrr("tiny", depth=2))
+    out = tmp_path / "out"
+    argv = ["eval", "--weights", str(weights), "--device", "cpu", "--dataset", f"folder={data_root}"]
+    assert (
+        main([*argv, "--protocol", "nt", "--max-clicks", "2", "--limit", "1", "--out", str(out), "--quiet"])
+        == 0
+    )
+    (record,) = read_jsonl(out / "tiny-random_folder_nt.jsonl")
+    assert len(record.clicks) == len(record.ious) == 2
+
+    sample = open_dataset("folder", data_root)[0].load()
+    predictor = NTClickPredictor.from_pretrained(weights, device="cpu")
+    predictor.set_image(sample.image)
+    prediction = predictor.predict([Click(c.x, c.y, c.kind) for c in record.clicks[:1]])
+    assert record.ious[0] == pytest.approx(iou(prediction.soft > 0.49, sample.gt))

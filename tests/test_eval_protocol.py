@@ -1,0 +1,251 @@
+"""The protocol runner and the summaries: oracle / empty predictors, hand-built curves,
+determinism, JSON lines round trip and resuming."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from ntclick.clicks import ClickKind
+from ntclick.eval import ClickProtocol, ObjectResult, evaluate, open_dataset, read_jsonl, summarize
+from ntclick.eval.report import summaries_to_csv, summaries_to_markdown, summarize_jsonl, write_summaries
+from ntclick.fbu import fbu_from_mask
+from ntclick.prediction import Prediction
+
+H, W = 40, 56
+
+
+def _masks() -> list[np.ndarray]:
+    yy, xx = np.mgrid[:H, :W]
+    disk = (yy - 20) ** 2 + (xx - 28) ** 2 <= 12**2
+    rect = np.zeros((H, W), bool)
+    rect[5:35, 10:22] = True
+    ring = disk & ((yy - 20) ** 2 + (xx - 28) ** 2 >= 6**2)
+    return [disk, rect, ring]
+
+
+def _fixture_dataset(root: Path):
+    """Berkeley-layout folder of three objects; images are textured with the object brighter."""
+    rng = np.random.default_rng(0)
+    for i, m in enumerate(_masks()):
+        img = rng.integers(0, 90, (H, W, 3), dtype=np.uint8)
+        img[m] += 140
+        (root / "images").mkdir(parents=True, exist_ok=True)
+        (root / "masks").mkdir(parents=True, exist_ok=True)
+        cv2.imwrite(str(root / "images" / f"obj{i}.png"), img)
+        cv2.imwrite(str(root / "masks" / f"obj{i}.png"), m.astype(np.uint8) * 255)
+    return open_dataset("berkeley", root)
+
+
+def _prediction(mask: np.ndarray) -> Prediction:
+    return Prediction(mask=mask, soft=mask.astype(np.float32), fbu=fbu_from_mask(mask))
+
+
+class OraclePredictor:
+    """Returns the ground truth of whichever image is set."""
+
+    def __init__(self, dataset):
+        self._gt = {s.load().image.tobytes(): s.load().gt for s in dataset}
+
+    def set_image(self, image):
+        self._current = self._gt[np.ascontiguousarray(image).tobytes()]
+
+    def predict(self, clicks):
+        return _prediction(self._current.copy())
+
+
+class EmptyPredictor:
+    def __init__(self):
+        self.calls = 0
+
+    def set_image(self, image):
+        self.shape = image.shape[:2]
+
+    def predict(self, clicks):
+        self.calls += 1
+        return _prediction(np.zeros(self.shape, bool))
+
+
+class DiskPredictor:
+    """Union of radius-6 disks at fg clicks minus disks at bg clicks: depends on exact click positions."""
+
+    def __init__(self):
+        self.calls = 0
+
+    def set_image(self, image):
+        self.shape = image.shape[:2]
+
+    def predict(self, clicks):
+        self.calls += 1
+        m = np.zeros(self.shape, np.uint8)
+        for c in clicks:
+            if c.kind is not ClickKind.BG:
+                cv2.circle(m, (int(c.x), int(c.y)), 6, 1, -1)
+        for c in clicks:
+            if c.kind is ClickKind.BG:
+                cv2.circle(m, (int(c.x), int(c.y)), 6, 0, -1)
+        return _prediction(m.astype(bool))
+
+
+@pytest.fixture
+def dataset(tmp_path):
+    return _fixture_dataset(tmp_path / "data")
+
+
+@pytest.mark.parametrize("clicker", ["standard", "nt"])
+def test_oracle_scores_one_click_everywhere(dataset, clicker):
+    results = evaluate(OraclePredictor(dataset), dataset, clicker, max_clicks=5, progress=False)
+    s = summarize(results)
+    assert s.objects == 3 and s.failed == 0
+    assert s.noc == {"85": 1.0, "90": 1.0, "95": 1.0}
+    assert s.nof == {"85": 0, "90": 0, "95": 0}
+    assert s.miou == [1.0] * 5 and s.biou_at_5 == 1.0
+    # A perfect mask leaves the clicker nothing to correct: the curve stops after one click.
+    assert all(len(r.ious) == 1 for r in results)
+
+
+@pytest.mark.parametrize("clicker", ["standard", "nt"])
+def test_empty_predictor_scores_max_clicks_and_fails_everything(dataset, clicker):
+    predictor = EmptyPredictor()
+    results = evaluate(predictor, dataset, clicker, max_clicks=4, progress=False)
+    s = summarize(results)
+    assert s.noc == {"85": 4.0, "90": 4.0, "95": 4.0}
+    assert s.nof == {"85": 3, "90": 3, "95": 3}
+    assert s.miou == [0.0] * 4
+    assert predictor.calls == 3 * 4
+    # Nothing predicted: every click adds object (fg, or nt on the thin ring), never bg.
+    assert all(len(r.clicks) == 4 and r.clicks[0].kind in ("fg", "nt") for r in results)
+    assert all(k.kind != "bg" for r in results for k in r.clicks)
+
+
+def _result(name: str, ious: list[float], max_clicks: int = 3) -> ObjectResult:
+    settings = ClickProtocol(max_clicks=max_clicks).to_dict()
+    bious = [v / 2 for v in ious]
+    return ObjectResult(
+        "toy",
+        name,
+        "m",
+        "standard",
+        settings,
+        10,
+        10,
+        ious=ious,
+        boundary_ious=bious,
+        seconds=[0.1] * len(ious),
+    )
+
+
+def test_hand_built_curves_give_hand_computed_metrics():
+    # a reaches 85 at click 2 and 90 at click 3, never 95; b stops at click 1 with 0.96.
+    s = summarize([_result("a", [0.5, 0.87, 0.92]), _result("b", [0.96])])
+    assert s.noc == pytest.approx({"85": 1.5, "90": 2.0, "95": 2.0})
+    assert s.nof == {"85": 0, "90": 0, "95": 1}
+    assert s.miou == pytest.approx([0.73, 0.915, 0.94])
+    assert s.miou_at_5 == pytest.approx(0.94)  # max_clicks 3: 5-mIoU falls back to the last click
+    assert s.biou_at_5 == pytest.approx((0.46 + 0.48) / 2)
+    assert s.seconds_per_click == pytest.approx(0.1)
+    md = summaries_to_markdown([s])
+    assert "| m | toy | standard | 2 | 1.50 | 2.00 | 2.00 | 0 | 0 | 1 | 73.00 | 94.00 | 47.00 |" in md
+    header, row = summaries_to_csv([s]).splitlines()
+    assert header.endswith("mIoU@1,mIoU@2,mIoU@3") and row.endswith("0.730000,0.915000,0.940000")
+
+
+def test_failed_objects_are_counted_apart():
+    bad = ObjectResult("toy", "c", "m", "standard", ClickProtocol(max_clicks=3).to_dict(), error="unreadable")
+    s = summarize([_result("a", [0.9, 0.9, 0.9]), bad])
+    assert s.objects == 1 and s.failed == 1 and s.noc["90"] == 1.0
+
+
+def test_same_seed_same_clicks_and_numbers_other_seed_differs(dataset):
+    def run(seed, objects=dataset):
+        return evaluate(
+            DiskPredictor(), objects, "standard", max_clicks=6, noise_sigma=3.0, seed=seed, progress=False
+        )
+
+    a, b, c = run(1), run(1), run(2)
+    assert [r.clicks for r in a] == [r.clicks for r in b]
+    assert [r.ious for r in a] == [r.ious for r in b]
+    assert [r.clicks for r in a] != [r.clicks for r in c]
+    # Noise moves the click away from where the clicker aimed, inside the image.
+    moved = [(k.x, k.y) != (k.aimed_x, k.aimed_y) for r in a for k in r.clicks]
+    assert any(moved)
+    assert all(0 <= k.x < W and 0 <= k.y < H for r in a for k in r.clicks)
+    # Each object's noise depends on its name only, not on which objects ran before it.
+    assert run(1, dataset[1:])[0].clicks == a[1].clicks
+
+
+def test_target_iou_stops_early(dataset):
+    results = evaluate(DiskPredictor(), dataset, "standard", max_clicks=20, target_iou=0.5, progress=False)
+    for r in results:
+        assert r.ious[-1] >= 0.5 or len(r.ious) == 20
+        assert all(v < 0.5 for v in r.ious[:-1])
+
+
+def test_jsonl_reproduces_summary_and_resume_skips_done_objects(dataset, tmp_path):
+    path = tmp_path / "out" / "run.jsonl"
+    p1 = DiskPredictor()
+    results = evaluate(p1, dataset, "nt", max_clicks=5, model="disk", jsonl_path=path, progress=False)
+    assert len(path.read_text().splitlines()) == 3
+    assert [r.to_json() for r in read_jsonl(path)] == [r.to_json() for r in results]
+    direct = summarize(results).to_dict()
+    rebuilt = summarize_jsonl(path)
+    assert len(rebuilt) == 1 and rebuilt[0].to_dict() == direct
+    # Every click and IoU is in the file.
+    first = json.loads(path.read_text().splitlines()[0])
+    assert len(first["clicks"]) == len(first["ious"]) == len(first["boundary_ious"])
+
+    # Resume: nothing is recomputed.
+    p2 = DiskPredictor()
+    again = evaluate(p2, dataset, "nt", max_clicks=5, model="disk", jsonl_path=path, progress=False)
+    assert p2.calls == 0 and [r.ious for r in again] == [r.ious for r in results]
+
+    # An interrupted run (truncated last line) loses only that object.
+    lines = path.read_text().splitlines()
+    path.write_text("\n".join(lines[:2]) + "\n" + lines[2][:40])
+    p3 = DiskPredictor()
+    evaluate(p3, dataset, "nt", max_clicks=5, model="disk", jsonl_path=path, progress=False)
+    assert 0 < p3.calls <= 5 and len(read_jsonl(path)) == 3
+
+    # Other settings do not reuse the records.
+    p4 = DiskPredictor()
+    evaluate(p4, dataset, "nt", max_clicks=4, model="disk", jsonl_path=path, progress=False)
+    assert p4.calls > 0 and all(r.settings["max_clicks"] == 4 for r in read_jsonl(path))
+
+    paths = write_summaries([summarize(results)], tmp_path / "out")
+    assert json.loads(paths[0].read_text())[0]["noc"] == direct["noc"]
+
+
+def test_unreadable_object_stops_the_run_unless_skipped(dataset):
+    dataset.samples[1] = type(dataset.samples[1])(
+        "broken", dataset.samples[1].image_path, dataset.samples[1].image_path.with_name("missing.png")
+    )
+    with pytest.raises(FileNotFoundError, match="missing.png"):
+        evaluate(DiskPredictor(), dataset, "standard", max_clicks=2, progress=False)
+    results = evaluate(DiskPredictor(), dataset, "standard", max_clicks=2, skip_errors=True, progress=False)
+    assert [r.error is not None for r in results] == [False, True, False]
+    assert "missing.png" in results[1].error and summarize(results).failed == 1
+
+
+def test_bad_protocol_settings_are_rejected():
+    with pytest.raises(ValueError, match="unknown click protocol 'random'"):
+        ClickProtocol("random")
+    with pytest.raises(ValueError, match="max_clicks"):
+        ClickProtocol(max_clicks=0)
+    with pytest.raises(ValueError, match="noise"):
+        ClickProtocol(noise_sigma=-1)
+    with pytest.raises(ValueError, match="target IoU"):
+        ClickProtocol(target_iou=1.5)
+    assert ClickProtocol("nt", noise_sigma=5).name == "nt-noise5"
+
+
+def test_wrong_prediction_shape_is_reported(dataset):
+    class Wrong(EmptyPredictor):
+        def predict(self, clicks):
+            return _prediction(np.zeros((3, 3), bool))
+
+    with pytest.raises(ValueError, match=r"shape \(3, 3\)"):
+        evaluate(Wrong(), dataset, "standard", max_clicks=2, progress=False)

@@ -1,0 +1,300 @@
+"""NTClickPredictor: input checks, the per-image cache, coordinates, sizes, FBU clamping, batching."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from ntclick.clicks import Click
+from ntclick.fbu import BG, FG, UNCERTAIN, fbu_to_unit
+from ntclick.modeling import build_ecp, build_hrr, normalize_image, pad_to_multiple
+from ntclick.predictor import NTClickPredictor
+
+ECP_TINY = dict(
+    embed_dim=32, depth=2, num_heads=2, pyramid_widths=(8, 8, 8, 8), decoder_dim=8, pos_embed_size=128
+)
+HRR_TINY = dict(
+    embed_dim=32,
+    depth=2,
+    num_heads=2,
+    pos_embed_size=256,
+    detail_widths=(4, 4, 4, 4),
+    fusion_widths=(8, 8, 8, 4),
+    head_width=4,
+)
+
+
+def make_predictor(seed: int = 0, hrr_overrides=None, **kwargs) -> NTClickPredictor:
+    torch.manual_seed(seed)
+    ecp = build_ecp("tiny", **ECP_TINY)
+    hrr = build_hrr("tiny", **{**HRR_TINY, **(hrr_overrides or {})})
+    kwargs.setdefault("ecp_size", 128)
+    return NTClickPredictor(ecp, hrr, **kwargs)
+
+
+def random_image(h: int, w: int, seed: int = 0) -> np.ndarray:
+    return np.random.default_rng(seed).integers(0, 256, (h, w, 3), dtype=np.uint8)
+
+
+@pytest.fixture(scope="module")
+def predictor() -> NTClickPredictor:
+    return make_predictor()
+
+
+def force_fbu_logits(predictor: NTClickPredictor, monkeypatch, classes_fn) -> None:
+    """Replace ECP's output by logits whose argmax is ``classes_fn(h, w)`` (int (h, w) in 0..2)."""
+
+    def fake_forward(image, click_maps):
+        b, _, h, w = image.shape
+        classes = torch.as_tensor(classes_fn(h, w))
+        logits = torch.nn.functional.one_hot(classes, 3).permute(2, 0, 1).float() * 10
+        return logits[None].expand(b, -1, -1, -1).to(image.dtype)
+
+    monkeypatch.setattr(predictor.ecp, "forward", fake_forward)
+
+
+# --------------------------------------------------------------------------- errors
+
+
+def test_predict_before_set_image():
+    p = make_predictor()
+    assert not p.is_image_set and p.original_size is None
+    with pytest.raises(RuntimeError, match="call predictor.set_image"):
+        p.predict([Click(1, 1, "fg")])
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        (
+            dict(clicks=[Click(10, 5, "fg"), Click(160, 5, "bg")]),
+            r"click 1 \(bg:160,5\) is outside the image",
+        ),
+        (dict(clicks=[Click(-1, 5, "fg")]), r"click 0 \(fg:-1,5\) is outside the image"),
+        (dict(clicks=[Click(float("nan"), 5, "fg")]), "click 0 .* non-finite"),
+        (dict(clicks=[(3, 4, "maybe")]), "unknown click kind 'maybe'"),
+        (dict(point_coords=[[3, 4]], point_labels=[5]), "unknown click label 5"),
+        (dict(point_coords=[[3, 4]]), "must be given together"),
+        (dict(clicks=[Click(3, 4)], point_coords=[[3, 4]], point_labels=[1]), "not both"),
+        (dict(clicks=np.array([[3, 4]])), "use point_coords="),
+    ],
+)
+def test_predict_rejects_bad_clicks(predictor, kwargs, message):
+    predictor.set_image(random_image(90, 160))
+    with pytest.raises(ValueError, match=message):
+        predictor.predict(**kwargs)
+
+
+@pytest.mark.parametrize(
+    "image, message",
+    [
+        (np.zeros((20, 30, 3), np.float32), "must be uint8 RGB .* got dtype float32"),
+        (np.zeros((20, 30, 2), np.uint8), r"got shape \(20, 30, 2\)"),
+        (np.zeros((0, 30, 3), np.uint8), "empty"),
+        ([[1, 2]], "must be a numpy array"),
+    ],
+)
+def test_set_image_rejects_bad_images(predictor, image, message):
+    with pytest.raises(ValueError, match=message):
+        predictor.set_image(image)
+
+
+def test_bad_settings():
+    with pytest.raises(ValueError, match="unsupported dtype 'float64'"):
+        make_predictor(dtype="float64")
+    with pytest.raises(ValueError, match="invalid device"):
+        make_predictor(device="gpu")
+    with pytest.raises(ValueError, match="mask_threshold"):
+        make_predictor(mask_threshold=1.5)
+    with pytest.raises(ValueError, match="ecp_size"):
+        make_predictor(ecp_size=8)
+    with pytest.raises(TypeError, match="ntclick.modeling network"):
+        NTClickPredictor(torch.nn.Linear(2, 2), torch.nn.Linear(2, 2))
+
+
+# --------------------------------------------------------------------------- behaviour
+
+
+def test_no_click_gives_empty_mask_without_running_networks(monkeypatch):
+    p = make_predictor()
+    p.set_image(random_image(50, 70))
+
+    def boom(*args, **kwargs):
+        raise AssertionError("network ran")
+
+    monkeypatch.setattr(p.ecp, "forward", boom)
+    monkeypatch.setattr(p.hrr, "forward_from_features", boom)
+    for pred in (p.predict(), p.predict([]), p.predict(point_coords=np.zeros((0, 2)), point_labels=[])):
+        assert pred.mask.shape == pred.soft.shape == pred.fbu.shape == (50, 70)
+        assert pred.mask.dtype == bool and not pred.mask.any()
+        assert pred.soft.dtype == np.float32 and not pred.soft.any()
+        assert pred.fbu.dtype == np.uint8 and (pred.fbu == BG).all()
+
+
+@pytest.mark.parametrize("shape", [(77, 131), (128, 256), (5, 300)])
+def test_outputs_at_original_size(predictor, shape):
+    h, w = shape
+    predictor.set_image(random_image(h, w))
+    pred = predictor.predict([Click(w / 3, h / 2, "fg"), Click(w - 1, h - 1, "nt")])
+    m = predictor.hrr.config.size_multiple
+    assert predictor.hrr_input_shape == (-(-h // m) * m, -(-w // m) * m) and predictor.hrr_scale == 1.0
+    assert predictor.ecp_input_shape[0] % 16 == 0 and predictor.ecp_input_shape[1] % 16 == 0
+    assert pred.mask.shape == pred.soft.shape == pred.fbu.shape == (h, w)
+    assert pred.mask.dtype == bool and pred.soft.dtype == np.float32 and pred.fbu.dtype == np.uint8
+    assert 0.0 <= pred.soft.min() and pred.soft.max() <= 1.0
+    assert set(np.unique(pred.fbu).tolist()) <= {BG, UNCERTAIN, FG}
+    np.testing.assert_array_equal(pred.mask, pred.soft > predictor.mask_threshold)
+
+
+def test_long_side_over_max_size_is_downscaled_and_restored():
+    p = make_predictor(hrr_overrides=dict(max_size=256))
+    p.set_image(random_image(300, 50))
+    # 300x50 -> 256x43 working size (aspect kept) -> padded to 256x128.
+    assert p.hrr_input_shape == (256, 128)
+    assert p.hrr_scale == pytest.approx(256 / 300)
+    pred = p.predict([Click(25, 150, "fg")])
+    assert pred.mask.shape == pred.soft.shape == pred.fbu.shape == (300, 50)
+    np.testing.assert_array_equal(pred.mask, pred.soft > p.mask_threshold)
+
+
+def test_default_max_size_4096():
+    p = make_predictor()
+    assert p.hrr.config.max_size == 4096
+    p.set_image(random_image(4200, 64))  # tall and thin keeps it cheap
+    assert p.hrr_input_shape == (4096, 128)
+    pred = p.predict([Click(30, 2100, "fg")])
+    assert pred.soft.shape == (4200, 64) and pred.fbu.shape == (4200, 64)
+
+
+def test_gray_and_rgba_are_converted(predictor):
+    rgb = random_image(40, 60)
+    gray = rgb[:, :, 0]
+    clicks = [Click(20, 20, "fg")]
+    predictor.set_image(np.repeat(gray[:, :, None], 3, axis=2))
+    expected = predictor.predict(clicks)
+    predictor.set_image(gray)
+    np.testing.assert_array_equal(predictor.predict(clicks).soft, expected.soft)
+    predictor.set_image(np.dstack([rgb, np.full((40, 60), 7, np.uint8)]))
+    rgba = predictor.predict(clicks)
+    predictor.set_image(rgb)
+    np.testing.assert_array_equal(predictor.predict(clicks).soft, rgba.soft)
+
+
+def test_click_maps_put_disks_where_the_clicks_are(monkeypatch):
+    p = make_predictor()
+    p.set_image(random_image(200, 400))  # ECP input 64x128 for ecp_size 128: scale 0.32
+    assert p.ecp_input_shape == (64, 128)
+    seen = []
+    original = p.ecp.forward
+    monkeypatch.setattr(
+        p.ecp, "forward", lambda image, maps: seen.append(maps.clone()) or original(image, maps)
+    )
+
+    clicks = [Click(100, 20, "fg"), Click(390, 190, "bg")]
+    p.predict(clicks)
+    maps = seen[0][0].numpy()
+    np.testing.assert_array_equal(maps, p.click_maps(clicks))  # what ECP saw is what click_maps gives
+    assert not maps[2].any()  # no nt click
+    for channel, click in ((0, clicks[0]), (1, clicks[1])):
+        rows, cols = np.nonzero(maps[channel])
+        # centre (x + 0.5) * s - 0.5; the disk is clipped at the border for the bg click.
+        cx, cy = (click.x + 0.5) * 0.32 - 0.5, (click.y + 0.5) * 0.32 - 0.5
+        r = p.ecp.config.click_radius
+        assert np.all((cols - cx) ** 2 + (rows - cy) ** 2 <= r**2 + 1e-6)
+        assert maps[channel, round(cy), min(round(cx), 127)] == 1
+    assert maps[0].sum() == pytest.approx(np.pi * 25, rel=0.2)  # a full disk for the fg click
+
+
+def test_same_call_twice_is_identical(predictor):
+    predictor.set_image(random_image(70, 90))
+    a = [Click(10, 10, "fg"), Click(60, 40, "nt")]
+    first = predictor.predict(a)
+    predictor.predict([Click(80, 60, "bg")])  # an unrelated call in between changes nothing
+    second = predictor.predict(a)
+    for name in ("mask", "soft", "fbu"):
+        np.testing.assert_array_equal(getattr(first, name), getattr(second, name))
+
+
+def test_sam_arrays_equal_clicks(predictor):
+    predictor.set_image(random_image(70, 90))
+    clicks = [Click(10, 12, "fg"), Click(60, 40, "bg"), Click(30, 30, "nt")]
+    a = predictor.predict(clicks)
+    b = predictor.predict(
+        point_coords=np.array([[10, 12], [60, 40], [30, 30]]), point_labels=np.array([1, 0, 2])
+    )
+    np.testing.assert_array_equal(a.soft, b.soft)
+    np.testing.assert_array_equal(a.fbu, b.fbu)
+
+
+def test_reset_image(predictor):
+    predictor.set_image(random_image(30, 30))
+    predictor.reset_image()
+    assert not predictor.is_image_set
+    with pytest.raises(RuntimeError):
+        predictor.predict([Click(1, 1)])
+
+
+def _stripes(h: int, w: int) -> np.ndarray:
+    """Left third fg, middle third uncertain, right third bg."""
+    classes = np.zeros((h, w), np.int64)
+    classes[:, : w // 3] = 2
+    classes[:, w // 3 : 2 * w // 3] = 1
+    return classes
+
+
+@pytest.mark.parametrize("clamp", [True, False])
+def test_clamp_to_fbu(clamp, monkeypatch):
+    p = make_predictor(clamp_to_fbu=clamp, mask_threshold=0.5)
+    image = random_image(60, 96)
+    p.set_image(image)  # ECP input 80x128
+    force_fbu_logits(p, monkeypatch, _stripes)
+    pred = p.predict([Click(5, 5, "fg")])
+
+    # The FBU map is the argmax of the ECP logits resized to 96 px wide: the stripes, up to a
+    # pixel at each border.
+    expected_fbu = pred.fbu
+    assert (pred.fbu[:, :30] == FG).all() and (pred.fbu[:, 33:63] == UNCERTAIN).all()
+    assert (pred.fbu[:, 66:] == BG).all()
+
+    # HRR run directly on the padded image and FBU map, as the predictor should.
+    x = pad_to_multiple(normalize_image(torch.from_numpy(image).permute(2, 0, 1)[None], *_stats(p)), 128)
+    unit = pad_to_multiple(torch.from_numpy(fbu_to_unit(expected_fbu))[None, None], 128)
+    with torch.inference_mode():
+        raw = p.hrr(x, unit)[0, 0, :60, :96].numpy()
+    if clamp:
+        assert (pred.soft[expected_fbu == FG] == 1).all() and (pred.soft[expected_fbu == BG] == 0).all()
+        band = expected_fbu == UNCERTAIN
+        np.testing.assert_allclose(pred.soft[band], raw[band], atol=1e-6)
+    else:
+        np.testing.assert_allclose(pred.soft, raw, atol=1e-6)
+
+
+def _stats(p: NTClickPredictor):
+    return p.hrr.config.pixel_mean, p.hrr.config.pixel_std
+
+
+def test_predict_torch_batches_click_sets(predictor):
+    predictor.set_image(random_image(64, 100))
+    sets = [[Click(10, 10, "fg")], [Click(50, 30, "fg"), Click(90, 60, "bg")]]
+    maps = torch.stack([torch.from_numpy(predictor.click_maps(s)) for s in sets])
+    soft, fbu = predictor.predict_torch(maps)
+    assert (
+        soft.shape == fbu.shape == (2, 64, 100) and soft.dtype == torch.float32 and fbu.dtype == torch.uint8
+    )
+    for i, s in enumerate(sets):
+        single = predictor.predict(s)
+        np.testing.assert_allclose(soft[i].numpy(), single.soft, atol=1e-5)
+        np.testing.assert_array_equal(fbu[i].numpy(), single.fbu)
+    with pytest.raises(ValueError, match=r"click_maps must have shape \(B, 3, "):
+        predictor.predict_torch(maps[:, :2])
+
+
+@pytest.mark.parametrize("dtype", ["bfloat16", "float16"])
+def test_low_precision_on_cpu(dtype):
+    p = make_predictor(dtype=dtype)
+    assert {q.dtype for q in p.hrr.parameters()} == {getattr(torch, dtype)}
+    p.set_image(random_image(40, 50))
+    pred = p.predict([Click(20, 20, "fg")])
+    assert pred.soft.dtype == np.float32 and pred.soft.shape == (40, 50)
+    assert np.isfinite(pred.soft).all() and 0 <= pred.soft.min() and pred.soft.max() <= 1

@@ -1,0 +1,70 @@
+"""The predictor examples run as scripts (subprocess) with tiny weights saved to a temporary folder."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from ntclick.image_io import load_image, load_mask
+
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+
+
+def run(script: str, *args: str, cwd: Path) -> str:
+    result = subprocess.run(
+        [sys.executable, str(EXAMPLES / script), *args], cwd=cwd, capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
+@pytest.fixture(scope="module")
+def weights(tmp_path_factory) -> Path:
+    import torch
+
+    from ntclick.hub import save_pretrained
+    from ntclick.modeling import build_ecp, build_hrr
+
+    torch.manual_seed(0)
+    ecp = build_ecp("tiny", embed_dim=32, depth=2, num_heads=2, pyramid_widths=(8, 8, 8, 8), decoder_dim=8)
+    hrr = build_hrr(
+        "tiny",
+        embed_dim=32,
+        depth=2,
+        num_heads=2,
+        detail_widths=(4,) * 4,
+        fusion_widths=(8, 8, 8, 4),
+        head_width=4,
+    )
+    folder = tmp_path_factory.mktemp("examples") / "weights"
+    save_pretrained(folder, ecp, hrr, predictor_config={"ecp_size": 128})
+    return folder
+
+
+def test_quickstart(weights, tmp_path):
+    out = run("quickstart.py", "--weights", str(weights), "--out", "mask.png", cwd=tmp_path)
+    mask = load_mask(tmp_path / "mask.png")
+    assert mask.shape == (300, 451) and set(np.unique(mask).tolist()) <= {0, 255}
+    assert f"{100 * (mask > 0).mean():.1f}% foreground" in out
+
+
+def test_interactive_session_with_weights(weights, tmp_path):
+    out = run("interactive_session.py", "--weights", str(weights), "--out-dir", "s", cwd=tmp_path)
+    overlays = sorted((tmp_path / "s").glob("step*_overlay.png"))
+    assert [p.name for p in overlays] == [f"step{i:02d}_overlay.png" for i in range(1, 7)]
+    assert out.count("click ") == 6 and "set_image:" in out
+    assert load_image(overlays[-1]).shape == (300, 451, 3)
+
+
+def test_interactive_session_with_grabcut(tmp_path):
+    run("interactive_session.py", "--baseline", "grabcut", "--out-dir", "s", cwd=tmp_path)
+    overlays = sorted((tmp_path / "s").glob("step*_overlay.png"))
+    fbus = sorted((tmp_path / "s").glob("step*_fbu.png"))
+    assert len(overlays) == len(fbus) == 6
+    # Each step draws one more click, so consecutive overlays differ.
+    images = [load_image(p) for p in overlays]
+    assert all(not np.array_equal(a, b) for a, b in zip(images[:-1], images[1:], strict=True))

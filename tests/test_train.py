@@ -1,0 +1,394 @@
+"""Training loops, losses, checkpoints/resume, CLI and export on tiny models and images (CPU)."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from ntclick.cli import main as cli_main
+from ntclick.clicks import Click, click_pixel
+from ntclick.fbu import BG, FG, UNCERTAIN, fbu_to_unit
+from ntclick.image_io import save_image
+from ntclick.modeling import normalize_image
+from ntclick.train.checkpoint import LAST_CHECKPOINT, load_checkpoint, save_checkpoint
+from ntclick.train.config import TrainConfig
+from ntclick.train.dataset import SampleStream, ShardedStepSampler, collate
+from ntclick.train.losses import IGNORE_INDEX, ecp_loss, fbu_targets, hrr_loss, sobel
+from ntclick.train.samples import make_ecp_sample, make_hrr_sample
+from ntclick.train.sources import build_sources
+from ntclick.train.trainer import (
+    build_model,
+    build_optimizer,
+    encode_click_batch,
+    lr_factor,
+    simulate_extra_clicks,
+    train,
+)
+
+TINY_ECP = {
+    "depth": 2,
+    "embed_dim": 32,
+    "num_heads": 2,
+    "pos_embed_size": 64,
+    "pyramid_widths": [8, 8, 16, 16],
+    "decoder_dim": 16,
+}
+TINY_HRR = {
+    "depth": 2,
+    "embed_dim": 32,
+    "num_heads": 2,
+    "window_size": 4,  # size multiple 64 instead of 128: tiny crops
+    "pos_embed_size": 64,
+    "detail_widths": [8, 8, 16, 16],
+    "fusion_widths": [16, 16, 8, 8],
+    "head_width": 8,
+}
+
+
+@pytest.fixture(autouse=True)
+def _few_threads():
+    # Tiny models gain nothing from threads, and the tests share a small machine.
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+def make_bsds(root: Path, count: int = 4) -> Path:
+    """BSDS-like data: 48x64 images with four coloured quadrant regions (label maps 1..4)."""
+    labels = np.ones((48, 64), np.uint8)
+    labels[:, 32:] += 1
+    labels[24:] += 2
+    palette = np.array([[0, 0, 0], [200, 40, 40], [40, 200, 40], [40, 40, 200], [200, 200, 40]], np.uint8)
+    rng = np.random.default_rng(0)
+    for i in range(count):
+        noise = rng.integers(-20, 20, (48, 64, 3))
+        save_image(root / "images" / f"{i}.png", np.clip(palette[labels] + noise, 0, 255).astype(np.uint8))
+        save_image(root / "regions" / f"{i}_0.png", labels)
+    return root
+
+
+def tiny_config(task: str, data_root: Path, **overrides) -> TrainConfig:
+    base = dict(
+        task=task,
+        model_overrides=TINY_ECP if task == "ecp" else TINY_HRR,
+        data=[{"type": "bsds", "root": str(data_root), "max_area": 0.6}],
+        input_size=64,
+        crop_size=64,
+        fbu_kernel_range=(3, 7),
+        batch_size=2,
+        steps=10,
+        lr=2e-3,
+        warmup_steps=2,
+        amp="none",
+        num_workers=0,
+        log_every=1,
+        ckpt_every=100,
+    )
+    return TrainConfig(**{**base, **overrides})
+
+
+# ---------------------------------------------------------------------------- losses, schedule, data
+
+
+def test_losses() -> None:
+    ramp = torch.arange(6.0).repeat(5, 1)[None, None]  # d/dx = 1 per pixel
+    g = sobel(ramp)
+    assert torch.allclose(g[0, 0, :, 1:-1], torch.full((5, 4), 8.0)) and torch.allclose(
+        g[0, 1], torch.zeros(5, 6)
+    )
+    target = torch.zeros(1, 1, 8, 8)
+    target[..., 2:6, 2:6] = 1
+    valid = torch.ones(1, 1, 8, 8, dtype=torch.bool)
+    loss, parts = hrr_loss(target.clone(), target, valid)
+    assert float(loss) == 0.0 and parts == {"l1": 0.0, "grad": 0.0}
+    loss, parts = hrr_loss(torch.zeros_like(target), target, valid, grad_weight=0.0)
+    assert float(loss) == pytest.approx(16 / 64) and parts["grad"] > 0
+    gt = torch.tensor([[[BG, UNCERTAIN], [FG, FG]]], dtype=torch.uint8)
+    ok = torch.tensor([[[True, True], [True, False]]])
+    assert fbu_targets(gt, ok).tolist() == [[[0, 1], [2, IGNORE_INDEX]]]
+    logits = torch.full((1, 3, 2, 2), -20.0)
+    logits[0, 0, 0, 0] = logits[0, 1, 0, 1] = logits[0, 2, 1, 0] = 20.0  # right where valid, wrong at (1, 1)
+    assert float(ecp_loss(logits, gt, ok)) < 1e-6
+
+
+def test_lr_schedule_warms_up_then_decays() -> None:
+    config = TrainConfig(steps=100, warmup_steps=10, min_lr_ratio=0.1)
+    factors = [lr_factor(s, config) for s in range(100)]
+    assert factors[0] == pytest.approx(0.1) and factors[9] == pytest.approx(1.0)
+    assert all(a >= b for a, b in zip(factors[10:], factors[11:], strict=False))
+    assert lr_factor(100, config) == pytest.approx(0.1)
+
+
+def test_sample_stream_is_deterministic_and_sharded(tmp_path: Path) -> None:
+    config = tiny_config("ecp", make_bsds(tmp_path / "bsds"))
+    stream = SampleStream(build_sources(config.data), config)
+    a, b, c = stream[5], stream[5], stream[6]
+    assert torch.equal(a["image"], b["image"]) and a["clicks"] == b["clicks"]
+    assert not (torch.equal(a["image"], c["image"]) and a["clicks"] == c["clicks"])
+    ranks = [list(ShardedStepSampler(2, 3, 5, rank=r, world_size=2)) for r in range(2)]
+    assert ranks == [[12, 13, 16, 17], [14, 15, 18, 19]]
+    batch = collate([a, c])
+    assert (
+        batch["image"].shape == (2, 3, 64, 64)
+        and batch["image"].dtype == torch.uint8
+        and len(batch["clicks"]) == 2
+    )
+
+
+def test_simulated_clicks_come_from_fbu_errors(tmp_path: Path) -> None:
+    config = tiny_config("ecp", make_bsds(tmp_path / "bsds"))
+    torch.manual_seed(0)
+    net = build_model(config)
+    stream = SampleStream(build_sources(config.data), config)
+    batch = collate([stream[i] for i in range(2)])
+    images = normalize_image(batch["image"], net.config.pixel_mean, net.config.pixel_std)
+    gt, valid = batch["gt_fbu"].numpy(), batch["valid"].numpy()
+    out = simulate_extra_clicks(net, images, batch["clicks"], gt, valid, 3, contextlib.nullcontext)
+    assert net.training  # restored
+    expected = {"fg": FG, "bg": BG, "nt": UNCERTAIN}
+    for before, after, g, v in zip(batch["clicks"], out, gt, valid, strict=True):
+        assert after[: len(before)] == before and len(before) < len(after) <= len(before) + 3
+        for c in after[len(before) :]:
+            row, col = click_pixel(c)
+            assert v[row, col] and g[row, col] == expected[c.kind.value]
+
+
+# ---------------------------------------------------------------------------- overfitting
+
+
+def _fixed_ecp_batch(config: TrainConfig):
+    rng = np.random.default_rng(0)
+    samples = []
+    for i in range(2):
+        image = rng.integers(70, 130, (64, 64, 3)).astype(np.uint8)
+        target = np.zeros((64, 64), np.float32)
+        target[14 + 4 * i : 46, 10 : 40 + 6 * i] = 1
+        image[target > 0] += 90
+        samples.append(make_ecp_sample(image, target, rng, config))
+    return samples
+
+
+def test_tiny_ecp_overfits_a_fixed_batch() -> None:
+    config = TrainConfig(
+        task="ecp", model_overrides=TINY_ECP, input_size=64, lr=3e-3, fbu_kernel_range=(5, 7)
+    )
+    torch.manual_seed(0)
+    model = build_model(config)
+    optimizer = build_optimizer(model, config)
+    samples = _fixed_ecp_batch(config)
+    images = normalize_image(
+        torch.from_numpy(np.stack([s.image for s in samples])).permute(0, 3, 1, 2),
+        model.config.pixel_mean,
+        model.config.pixel_std,
+    )
+    maps = encode_click_batch(
+        [s.clicks for s in samples], (64, 64), model.config.click_radius, torch.device("cpu")
+    )
+    gt = torch.from_numpy(np.stack([s.gt_fbu for s in samples]))
+    valid = torch.from_numpy(np.stack([s.valid for s in samples]))
+    losses = []
+    for _ in range(30):
+        loss = ecp_loss(model(images, maps), gt, valid)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        losses.append(float(loss.detach()))
+    assert losses[-1] < losses[0] / 5, losses
+
+
+def test_tiny_hrr_overfits_a_fixed_batch() -> None:
+    config = TrainConfig(
+        task="hrr",
+        model_overrides=TINY_HRR,
+        crop_size=64,
+        lr=3e-3,
+        fbu_degrade_prob=0.0,
+        fbu_kernel_range=(5, 7),
+    )
+    torch.manual_seed(0)
+    model = build_model(config)
+    optimizer = build_optimizer(model, config)
+    rng = np.random.default_rng(0)
+    image = rng.integers(70, 130, (64, 64, 3)).astype(np.uint8)
+    target = np.zeros((64, 64), np.float32)
+    target[15:45, 10:50] = 1
+    target[30, :] = 1  # a one-pixel wire
+    image[target > 0] += 90
+    s = make_hrr_sample(image, target, rng, config)
+    x = normalize_image(
+        torch.from_numpy(s.image[None]).permute(0, 3, 1, 2), model.config.pixel_mean, model.config.pixel_std
+    )
+    fbu = torch.from_numpy(fbu_to_unit(s.fbu))[None, None]
+    t, v = torch.from_numpy(s.target)[None, None], torch.from_numpy(s.valid)[None, None]
+    losses = []
+    for _ in range(40):
+        loss, _ = hrr_loss(model(x, fbu), t, v)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        losses.append(float(loss.detach()))
+    assert losses[-1] < losses[0] / 5, losses
+
+
+# ---------------------------------------------------------------------------- loop, resume, CLI, export
+
+
+def _state_equal(a: dict, b: dict) -> bool:
+    return a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
+
+
+def test_resume_is_exact(tmp_path: Path) -> None:
+    data = make_bsds(tmp_path / "bsds")
+    config = tiny_config(
+        "ecp",
+        data,
+        iterative_prob=1.0,
+        max_extra_clicks=2,
+        model_overrides={**TINY_ECP, "drop_path_rate": 0.2},
+    )
+    full = train(config, tmp_path / "full", progress=False)
+    first = train(config, tmp_path / "split", progress=False, stop_at_step=5)
+    assert first.step == 5 and load_checkpoint(first.checkpoint)["step"] == 5
+    second = train(config, tmp_path / "split", resume=True, progress=False)
+    assert full.step == second.step == 10
+    a, b = load_checkpoint(full.checkpoint, "ecp"), load_checkpoint(second.checkpoint, "ecp")
+    assert _state_equal(a["model"], b["model"])
+    assert a["optimizer"]["state"].keys() == b["optimizer"]["state"].keys()
+    assert all(
+        _state_equal(a["optimizer"]["state"][k], b["optimizer"]["state"][k]) for k in a["optimizer"]["state"]
+    )
+    assert a["scheduler"] == b["scheduler"]
+    log_a = [json.loads(x) for x in (tmp_path / "full" / "metrics.jsonl").read_text().splitlines()]
+    log_b = [json.loads(x) for x in (tmp_path / "split" / "metrics.jsonl").read_text().splitlines()]
+    assert [r["step"] for r in log_b] == list(range(1, 11))
+    assert [r["loss"] for r in log_a] == [r["loss"] for r in log_b]
+    assert log_a[-1]["clicks"] > 1  # iterative clicks were simulated
+
+
+def test_resume_guards(tmp_path: Path) -> None:
+    data = make_bsds(tmp_path / "bsds")
+    config = tiny_config("ecp", data, steps=2)
+    with pytest.raises(FileNotFoundError, match="checkpoint not found"):
+        train(config, tmp_path / "run", resume=True, progress=False)
+    train(config, tmp_path / "run", progress=False)
+    with pytest.raises(ValueError, match="already holds a checkpoint"):
+        train(config, tmp_path / "run", progress=False)
+    changed = tiny_config("ecp", data, steps=4, seed=1)
+    with pytest.raises(ValueError, match=r"changed \['seed'\]"):
+        train(changed, tmp_path / "run", resume=True, progress=False)
+    with pytest.raises(ValueError, match="holds a 'ecp' network, expected 'hrr'"):
+        load_checkpoint(tmp_path / "run" / LAST_CHECKPOINT, "hrr")
+    (tmp_path / "junk.pt").write_bytes(b"not a checkpoint")
+    with pytest.raises(ValueError, match="cannot read as a training checkpoint"):
+        load_checkpoint(tmp_path / "junk.pt")
+
+
+def test_cli_trains_both_networks_and_exports(tmp_path: Path) -> None:
+    hub = pytest.importorskip("ntclick.hub")
+    data = make_bsds(tmp_path / "bsds")
+    paths = {}
+    for task in ("ecp", "hrr"):
+        config = tiny_config(
+            task, data, steps=3, val_data=[{"type": "bsds", "root": str(data)}], val_samples=2
+        )
+        path = tmp_path / f"{task}.json"
+        path.write_text(json.dumps(config.to_dict()))
+        out = tmp_path / f"run_{task}"
+        assert (
+            cli_main(["train", task, "--config", str(path), "--set", "steps=2", "--out", str(out), "--quiet"])
+            == 0
+        )
+        assert {p.name for p in out.iterdir()} >= {
+            "config.json",
+            "metrics.jsonl",
+            "loss_curve.png",
+            LAST_CHECKPOINT,
+        }
+        records = [json.loads(x) for x in (out / "metrics.jsonl").read_text().splitlines()]
+        assert [r["step"] for r in records if r["split"] == "train"] == [1, 2]
+        val = [r for r in records if r["split"] == "val"]
+        assert len(val) == 1 and np.isfinite(val[0]["loss"]) and ("fbu_acc" in val[0] or "iou" in val[0])
+        paths[task] = out / LAST_CHECKPOINT
+    # Wrong task for the config, and an unknown override, are one-line user errors (exit 2).
+    assert (
+        cli_main(["train", "hrr", "--config", str(tmp_path / "ecp.json"), "--out", str(tmp_path / "x")]) == 2
+    )
+    assert cli_main(["train", "ecp", "--config", str(tmp_path / "ecp.json"), "--set", "stepz=1"]) == 2
+
+    weights = tmp_path / "weights"
+    assert (
+        cli_main(["export", "--ecp", str(paths["ecp"]), "--hrr", str(paths["hrr"]), "--out", str(weights)])
+        == 0
+    )
+    ecp, hrr, settings = hub.load_pretrained(weights)
+    assert settings["ecp_size"] == 64
+    assert _state_equal(ecp.state_dict(), load_checkpoint(paths["ecp"])["model"])
+    assert _state_equal(hrr.state_dict(), load_checkpoint(paths["hrr"])["model"])
+    assert (
+        cli_main(["export", "--ecp", str(paths["hrr"]), "--hrr", str(paths["hrr"]), "--out", str(weights)])
+        == 2
+    )
+
+
+def test_fine_tune_from_weights_folder(tmp_path: Path) -> None:
+    hub = pytest.importorskip("ntclick.hub")
+    data = make_bsds(tmp_path / "bsds")
+    config = tiny_config("hrr", data, steps=1)
+    torch.manual_seed(5)
+    ecp = build_model(tiny_config("ecp", data))
+    hrr = build_model(config)
+    hub.save_pretrained(tmp_path / "w", ecp, hrr)
+    tuned = tiny_config("hrr", data, steps=1, lr=1e-12, warmup_steps=0, init=str(tmp_path / "w"))
+    result = train(tuned, tmp_path / "run", progress=False)
+    trained = load_checkpoint(result.checkpoint)["model"]
+    # lr ~ 0: the fine-tuned weights are still the initial ones, not a fresh initialisation
+    # (BatchNorm running statistics do move: they are buffers, not parameters).
+    assert all(torch.allclose(trained[k], v, atol=1e-6) for k, v in hrr.named_parameters())
+    bad = tiny_config(
+        "hrr", data, steps=1, init=str(tmp_path / "w"), model_overrides={**TINY_HRR, "embed_dim": 48}
+    )
+    with pytest.raises(ValueError, match="do not fit the configured hrr model"):
+        train(bad, tmp_path / "run_bad", progress=False)
+
+
+def test_checkpoint_save_is_atomic_and_round_trips(tmp_path: Path) -> None:
+    path = save_checkpoint(tmp_path / "c.pt", {"task": "hrr", "step": 3, "model": {"w": torch.ones(2)}})
+    assert [p.name for p in tmp_path.iterdir()] == ["c.pt"]  # no temporary file left behind
+    ckpt = load_checkpoint(path, "hrr")
+    assert ckpt["step"] == 3 and torch.equal(ckpt["model"]["w"], torch.ones(2))
+
+
+def test_non_finite_training_stops_with_a_clear_error(tmp_path: Path) -> None:
+    config = tiny_config("hrr", make_bsds(tmp_path / "bsds"), steps=3, lr=1e30, warmup_steps=0)
+    with pytest.raises(RuntimeError, match="non-finite loss or gradients at step 1"):
+        train(config, tmp_path / "run", progress=False)
+
+
+def test_hrr_trains_on_fbu_predicted_by_a_frozen_ecp(tmp_path: Path) -> None:
+    from ntclick.train.ecp_guidance import load_frozen_ecp, predict_crop_fbu
+
+    data = make_bsds(tmp_path / "bsds")
+    ecp_run = train(tiny_config("ecp", data, steps=1), tmp_path / "ecp", progress=False)
+    ecp = load_frozen_ecp(ecp_run.checkpoint, torch.device("cpu"))
+    assert not ecp.training and not any(p.requires_grad for p in ecp.parameters())
+    images = torch.randint(0, 256, (2, 3, 128, 128), dtype=torch.uint8)
+    valid = torch.ones(2, 1, 128, 128, dtype=torch.bool)
+    valid[1, :, 100:] = False
+    clicks = [[], [Click(10.0, 20.0, "fg")]]
+    fbu = predict_crop_fbu(ecp, images, clicks, valid, contextlib.nullcontext)
+    assert fbu.shape == (2, 1, 128, 128) and set(fbu.unique().tolist()) <= {0.0, 0.5, 1.0}
+    assert not fbu[1, :, 100:].any()
+
+    config = tiny_config("hrr", data, steps=2, fbu_from_ecp=str(ecp_run.checkpoint), fbu_from_ecp_prob=1.0)
+    train(config, tmp_path / "hrr", progress=False)
+    records = [json.loads(x) for x in (tmp_path / "hrr" / "metrics.jsonl").read_text().splitlines()]
+    assert [r["fbu_from_ecp"] for r in records] == [1.0, 1.0]
+    wrong = tiny_config("hrr", data, steps=1, fbu_from_ecp=str(tmp_path / "hrr" / LAST_CHECKPOINT))
+    with pytest.raises(ValueError, match="holds a 'hrr' network, expected 'ecp'"):
+        train(wrong, tmp_path / "hrr_wrong", progress=False)

@@ -109,25 +109,22 @@ def test_plot_without_matplotlib_names_the_extra(monkeypatch, tmp_path):
         plot_miou_curves([], tmp_path / "x.png")
 
 
-def test_eval_cli_with_a_tiny_random_ntclick_model(data_root, tmp_path):
+def test_eval_cli_with_a_tiny_random_ntclick_model(data_root, tmp_path, tiny_weights):
     """The harness drives the real predictor: recorded IoUs are those of its masks at threshold 0.49."""
     pytest.importorskip("torch")
     from ntclick.clicks import Click
     from ntclick.eval import open_dataset, read_jsonl
-    from ntclick.hub import save_pretrained
     from ntclick.metrics import iou
-    from ntclick.modeling import build_ecp, build_hrr
     from ntclick.predictor import NTClickPredictor
 
-    weights = tmp_path / "tiny-random"
-    save_pretrained(weights, build_ecp("tiny", depth=1, input_size=64), build_hrr("tiny", depth=2))
+    weights = tiny_weights
     out = tmp_path / "out"
     argv = ["eval", "--weights", str(weights), "--device", "cpu", "--dataset", f"folder={data_root}"]
     assert (
         main([*argv, "--protocol", "nt", "--max-clicks", "2", "--limit", "1", "--out", str(out), "--quiet"])
         == 0
     )
-    (record,) = read_jsonl(out / "tiny-random_folder_nt.jsonl")
+    (record,) = read_jsonl(out / "ntclick-tiny_folder_nt.jsonl")
     assert len(record.clicks) == len(record.ious) == 2
 
     sample = open_dataset("folder", data_root)[0].load()

@@ -13,30 +13,11 @@ import pytest
 import torch
 from safetensors import safe_open
 from safetensors.torch import load_file, save_file
+from tiny_models import tiny_networks
 
 from ntclick import hub
 from ntclick.clicks import Click
-from ntclick.modeling import build_ecp, build_hrr
 from ntclick.predictor import NTClickPredictor
-
-# Tiny networks (under 0.1 M parameters each) keep every call cheap on a CPU.
-ECP_TINY = dict(
-    embed_dim=32, depth=2, num_heads=2, pyramid_widths=(8, 8, 8, 8), decoder_dim=8, pos_embed_size=128
-)
-HRR_TINY = dict(
-    embed_dim=32,
-    depth=2,
-    num_heads=2,
-    pos_embed_size=256,
-    detail_widths=(4, 4, 4, 4),
-    fusion_widths=(8, 8, 8, 4),
-    head_width=4,
-)
-
-
-def tiny_networks(seed: int = 0):
-    torch.manual_seed(seed)
-    return build_ecp("tiny", **ECP_TINY), build_hrr("tiny", **HRR_TINY)
 
 
 def _image(h: int = 96, w: int = 160, seed: int = 0) -> np.ndarray:
@@ -46,12 +27,9 @@ def _image(h: int = 96, w: int = 160, seed: int = 0) -> np.ndarray:
 CLICKS = [Click(40, 30, "fg"), Click(120, 70, "bg"), Click(80, 50, "nt")]
 
 
-@pytest.fixture(scope="module")
-def weights(tmp_path_factory) -> Path:
-    ecp, hrr = tiny_networks()
-    folder = tmp_path_factory.mktemp("weights") / "ntclick-tiny"
-    hub.save_pretrained(folder, ecp, hrr, predictor_config={"ecp_size": 128})
-    return folder
+@pytest.fixture()
+def weights(tiny_weights) -> Path:
+    return tiny_weights
 
 
 @pytest.fixture()

@@ -5,30 +5,16 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
+from tiny_models import tiny_networks
 
 from ntclick.clicks import Click
 from ntclick.fbu import BG, FG, UNCERTAIN, fbu_to_unit
-from ntclick.modeling import build_ecp, build_hrr, normalize_image, pad_to_multiple
+from ntclick.modeling import normalize_image, pad_to_multiple
 from ntclick.predictor import NTClickPredictor
-
-ECP_TINY = dict(
-    embed_dim=32, depth=2, num_heads=2, pyramid_widths=(8, 8, 8, 8), decoder_dim=8, pos_embed_size=128
-)
-HRR_TINY = dict(
-    embed_dim=32,
-    depth=2,
-    num_heads=2,
-    pos_embed_size=256,
-    detail_widths=(4, 4, 4, 4),
-    fusion_widths=(8, 8, 8, 4),
-    head_width=4,
-)
 
 
 def make_predictor(seed: int = 0, hrr_overrides=None, **kwargs) -> NTClickPredictor:
-    torch.manual_seed(seed)
-    ecp = build_ecp("tiny", **ECP_TINY)
-    hrr = build_hrr("tiny", **{**HRR_TINY, **(hrr_overrides or {})})
+    ecp, hrr = tiny_networks(seed, hrr_overrides)
     kwargs.setdefault("ecp_size", 128)
     return NTClickPredictor(ecp, hrr, **kwargs)
 

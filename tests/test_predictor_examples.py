@@ -22,27 +22,9 @@ def run(script: str, *args: str, cwd: Path) -> str:
     return result.stdout
 
 
-@pytest.fixture(scope="module")
-def weights(tmp_path_factory) -> Path:
-    import torch
-
-    from ntclick.hub import save_pretrained
-    from ntclick.modeling import build_ecp, build_hrr
-
-    torch.manual_seed(0)
-    ecp = build_ecp("tiny", embed_dim=32, depth=2, num_heads=2, pyramid_widths=(8, 8, 8, 8), decoder_dim=8)
-    hrr = build_hrr(
-        "tiny",
-        embed_dim=32,
-        depth=2,
-        num_heads=2,
-        detail_widths=(4,) * 4,
-        fusion_widths=(8, 8, 8, 4),
-        head_width=4,
-    )
-    folder = tmp_path_factory.mktemp("examples") / "weights"
-    save_pretrained(folder, ecp, hrr, predictor_config={"ecp_size": 128})
-    return folder
+@pytest.fixture()
+def weights(tiny_weights) -> Path:
+    return tiny_weights
 
 
 def test_quickstart(weights, tmp_path):

@@ -25,9 +25,9 @@ _LAZY = {
 __all__ = ["__version__", *_LAZY]
 
 if TYPE_CHECKING:  # pragma: no cover
-    from ntclick.clicks import Click, ClickKind
-    from ntclick.prediction import Prediction
-    from ntclick.predictor import NTClickPredictor
+    from ntclick.clicks import Click, ClickKind  # noqa: F401
+    from ntclick.prediction import Prediction  # noqa: F401
+    from ntclick.predictor import NTClickPredictor  # noqa: F401
 
 
 def __getattr__(name: str) -> Any:

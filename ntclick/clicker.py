@@ -226,13 +226,18 @@ def _depth_bound(crop: np.ndarray) -> int:
     return int((k * float(_edt(touched).max()) + 1) ** 2)  # +1: slack for float32 rounding
 
 
-def _deepest_among(regions: Sequence[np.ndarray]) -> tuple[int, tuple[int, int, int]] | None:
+def _deepest_among(
+    regions: Sequence[np.ndarray], clicked: _Clicked | None = None
+) -> tuple[int, tuple[int, int, int]] | None:
     """The deepest pixel over several C-contiguous regions: ``(index, (row, col, squared depth))``.
 
     Ties go to the region listed first, then to the row-major first pixel.  Large regions get a
     cheap upper bound on their depth first and are searched deepest-bound first, so a region that
     cannot beat the best found so far is skipped (a thin error band next to a large blob costs a
     few milliseconds instead of a full distance transform).  None when every region is empty.
+
+    ``clicked`` pixels keep their place in the distance transform but are never chosen (RITM
+    zeroes them after the transform): a region holding one takes the plain exact path.
     """
     crops = [(index, _padded_crop(region)) for index, region in enumerate(regions)]
     crops = [(index, cropped) for index, cropped in crops if cropped is not None]
@@ -246,10 +251,47 @@ def _deepest_among(regions: Sequence[np.ndarray]) -> tuple[int, tuple[int, int, 
     for index, (crop, y0, x0), bound in entries:
         if best is not None and bound is not None and bound < best[1][2]:
             continue
-        row, col, sq = _deepest_in_padded_crop(crop)
+        if clicked is not None and clicked.hits(regions[index]):
+            found = _deepest_avoiding(crop, y0, x0, clicked)
+            if found is None:
+                continue
+            row, col, sq = found
+        else:
+            row, col, sq = _deepest_in_padded_crop(crop)
         if best is None or sq > best[1][2] or (sq == best[1][2] and index < best[0]):
             best = index, (y0 + row - 1, x0 + col - 1, sq)
     return best
+
+
+class _Clicked:
+    """Pixels already clicked: a bool (H, W) mask or a list of (row, col)."""
+
+    def __init__(self, mask: np.ndarray | None, pixels: list[tuple[int, int]]):
+        self.mask, self.pixels = mask, pixels
+
+    def hits(self, region: np.ndarray) -> bool:
+        if self.mask is not None:
+            return bool(np.logical_and(region, self.mask).any())
+        return any(region[r, c] for r, c in self.pixels)
+
+    def zero_in(self, dist: np.ndarray, y0: int, x0: int) -> None:
+        """Zero the clicked pixels of ``dist``, the padded crop whose inner origin is (y0, x0)."""
+        h, w = dist.shape[0] - 2, dist.shape[1] - 2
+        if self.mask is not None:
+            window = self.mask[y0 : y0 + h, x0 : x0 + w]
+            dist[1 : 1 + window.shape[0], 1 : 1 + window.shape[1]][window] = 0
+        for r, c in self.pixels:
+            if y0 <= r < y0 + h and x0 <= c < x0 + w:
+                dist[r - y0 + 1, c - x0 + 1] = 0
+
+
+def _deepest_avoiding(crop: np.ndarray, y0: int, x0: int, clicked: _Clicked) -> tuple[int, int, int] | None:
+    """Like :func:`_deepest_in_padded_crop`, never on a clicked pixel; None if only those remain."""
+    dist = _edt(crop)
+    clicked.zero_in(dist, y0, x0)
+    if not dist.any():
+        return None
+    return _deepest_in_crop(dist)
 
 
 def _deepest(region: np.ndarray) -> tuple[int, int, int] | None:
@@ -299,36 +341,23 @@ def distance_to_boundary(region: np.ndarray) -> np.ndarray:
 # ----------------------------------------------------------------------------- evaluation clickers
 
 
-def _excluded_pixels(
+def _ignored_and_clicked(
     shape: tuple[int, int], clicked: np.ndarray | Iterable[ClickLike] | None, ignore: np.ndarray | None
-) -> tuple[np.ndarray | None, list[tuple[int, int]]]:
-    """Pixels that are never errors: a bool (H, W) mask (or None) and a list of (row, col)."""
+) -> tuple[np.ndarray | None, _Clicked | None]:
+    """The ignore mask (pixels that are never errors) and the clicked pixels, checked."""
     mask = None
     if ignore is not None:
         mask = as_bool_mask(ignore, "ignore")
         if mask.shape != shape:
             raise ValueError(f"ignore has shape {mask.shape}, expected {shape}")
-    pixels: list[tuple[int, int]] = []
     if clicked is None:
-        return mask, pixels
+        return mask, None
     if isinstance(clicked, np.ndarray):
         clicked_mask = as_bool_mask(clicked, "clicked")
         if clicked_mask.shape != shape:
             raise ValueError(f"clicked has shape {clicked_mask.shape}, expected {shape}")
-        mask = clicked_mask if mask is None else np.logical_or(mask, clicked_mask)
-        return mask, pixels
-    for c in validate_clicks(clicked, shape):
-        pixels.append((int(c.y), int(c.x)))
-    return mask, pixels
-
-
-def _remove(region: np.ndarray, excluded: np.ndarray | None, pixels: list[tuple[int, int]]) -> np.ndarray:
-    """region & ~excluded, minus the listed pixels, in place on ``region`` (a fresh bool array)."""
-    if excluded is not None:
-        np.greater(region, excluded, out=region)  # a > b on bools is a & ~b
-    for r, c in pixels:
-        region[r, c] = False
-    return region
+        return mask, _Clicked(clicked_mask, [])
+    return mask, _Clicked(None, [(int(c.y), int(c.x)) for c in validate_clicks(clicked, shape)])
 
 
 def next_click(
@@ -340,9 +369,10 @@ def next_click(
 ) -> Click | None:
     """The standard evaluation clicker (RITM / SimpleClick).
 
-    False negatives ``gt & ~pred`` and false positives ``~gt & pred`` (minus ``ignore`` and the
-    already clicked pixels) each get an exact Euclidean distance transform with the image border
-    counted as boundary.  If the false negatives' largest distance is strictly larger, the click
+    False negatives ``gt & ~pred`` and false positives ``~gt & pred`` (minus ``ignore``) each get
+    an exact Euclidean distance transform with the image border counted as boundary; already
+    clicked pixels keep their place in the transform but are never chosen again (RITM zeroes
+    their distance after the transform, so a click does not punch a hole in the region).  If the false negatives' largest distance is strictly larger, the click
     is a foreground click at their deepest pixel; otherwise (ties included) a background click at
     the false positives' deepest pixel.  Among equal maxima the first pixel in row-major order wins.
 
@@ -359,11 +389,14 @@ def next_click(
     gt = as_bool_mask(gt_mask, "gt_mask")
     if pred.shape != gt.shape:
         raise ValueError(f"pred_mask has shape {pred.shape} but gt_mask has shape {gt.shape}")
-    excluded, pixels = _excluded_pixels(gt.shape, clicked, ignore)
-    fn = _remove(np.greater(gt, pred), excluded, pixels)  # gt & ~pred
-    fp = _remove(np.greater(pred, gt), excluded, pixels)  # pred & ~gt
+    ignored, done = _ignored_and_clicked(gt.shape, clicked, ignore)
+    fn = np.greater(gt, pred)  # gt & ~pred
+    fp = np.greater(pred, gt)  # pred & ~gt
+    if ignored is not None:
+        np.greater(fn, ignored, out=fn)  # a > b on bools is a & ~b
+        np.greater(fp, ignored, out=fp)
     # Listed bg first: on equal depth the false positives win (ties -> bg).
-    found = _deepest_among([fp, fn])
+    found = _deepest_among([fp, fn], done)
     if found is None:
         return None
     index, (row, col, _) = found
@@ -380,7 +413,8 @@ def next_fbu_click(
     """The NT protocol's clicker over the three FBU classes.
 
     For each class c in (bg, uncertain, fg) the error region is ``(gt == c) & (pred != c)``
-    minus ``ignore`` and the clicked pixels; the class whose region has the largest exact
+    minus ``ignore`` (clicked pixels stay in the transform but are never chosen, as in
+    :func:`next_click`); the class whose region has the largest exact
     Euclidean distance (image border counted as boundary) wins, ties going to bg, then
     uncertain, then fg.  The click goes to that region's deepest pixel (row-major first among
     equal maxima) with kind bg / nt / fg for class bg / uncertain / fg.
@@ -398,15 +432,14 @@ def next_fbu_click(
     gt = validate_fbu(gt_fbu, "gt_fbu")
     if pred.shape != gt.shape:
         raise ValueError(f"pred_fbu has shape {pred.shape} but gt_fbu has shape {gt.shape}")
-    excluded, pixels = _excluded_pixels(gt.shape, clicked, ignore)
+    ignored, done = _ignored_and_clicked(gt.shape, clicked, ignore)
     # Pixels whose class is wrong and still count, as uint8 0/255; then one lookup and one AND per
     # class split them by ground-truth class (fast OpenCV passes, no full-size bool temporaries).
     wrong = cv2.compare(gt, pred, cv2.CMP_NE)
-    if excluded is not None:
-        wrong = cv2.bitwise_and(wrong, _indicator(excluded.view(np.uint8), 0))
-    for r, c in pixels:
-        wrong[r, c] = 0
-    found = _deepest_among([cv2.bitwise_and(wrong, _indicator(gt, value)) for value, _ in _FBU_CLASSES])
+    if ignored is not None:
+        wrong = cv2.bitwise_and(wrong, _indicator(ignored.view(np.uint8), 0))
+    regions = [cv2.bitwise_and(wrong, _indicator(gt, value)) for value, _ in _FBU_CLASSES]
+    found = _deepest_among(regions, done)
     if found is None:
         return None
     index, (row, col, _) = found

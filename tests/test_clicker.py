@@ -54,11 +54,16 @@ def brute_force_sq_distance(region: np.ndarray) -> np.ndarray:
     return out
 
 
-def brute_force_deepest(region: np.ndarray) -> tuple[int, int, int] | None:
-    """(row, col, squared distance) of the row-major first deepest pixel, or None."""
-    if not region.any():
+def brute_force_deepest(region: np.ndarray, clicked: np.ndarray | None = None) -> tuple[int, int, int] | None:
+    """(row, col, squared distance) of the row-major first deepest pixel, or None.
+
+    ``clicked`` pixels stay in the region for the distances but are never chosen (RITM zeroes
+    them after the distance transform)."""
+    d2 = brute_force_sq_distance(region) if region.any() else np.zeros(region.shape, np.int64)
+    if clicked is not None:
+        d2[clicked] = 0
+    if not d2.any():
         return None
-    d2 = brute_force_sq_distance(region)
     flat = int(np.argmax(d2))  # argmax: first maximum in row-major order
     return flat // region.shape[1], flat % region.shape[1], int(d2.flat[flat])
 
@@ -111,17 +116,25 @@ def test_deepest_pixel_matches_brute_force(region):
 
 def reference_next_click(pred, gt, clicked=None, ignore=None):
     """The rule of DESIGN.md section 6 written plainly with the brute-force distances."""
-    excluded = np.zeros_like(gt)
-    for m in (clicked, ignore):
-        if m is not None:
-            excluded |= m
-    fn = brute_force_deepest(gt & ~pred & ~excluded)
-    fp = brute_force_deepest(~gt & pred & ~excluded)
+    kept = ~ignore if ignore is not None else np.ones_like(gt)
+    fn = brute_force_deepest(gt & ~pred & kept, clicked)
+    fp = brute_force_deepest(~gt & pred & kept, clicked)
     if fn is None and fp is None:
         return None
     if fp is None or (fn is not None and fn[2] > fp[2]):
         return Click(fn[1], fn[0], "fg")
     return Click(fp[1], fp[0], "bg")
+
+
+def test_a_clicked_pixel_keeps_its_place_in_the_distance_transform():
+    # A 9x9 false-negative square; its centre (4, 4) was clicked but is still wrong.  RITM zeroes
+    # the clicked pixel after the transform, so the next click is a diagonal neighbour of the centre
+    # (depth 4, first in row-major order), not a pixel away from a hole punched at the centre.
+    gt = np.ones((9, 9), bool)
+    pred = np.zeros_like(gt)
+    for clicked in ([Click(4, 4, "fg")], np.pad(np.ones((1, 1), bool), 4)):
+        click = next_click(pred, gt, clicked=clicked)
+        assert click_pixel(click) == (3, 3) and click.kind is ClickKind.FG
 
 
 @SETTINGS
@@ -270,10 +283,7 @@ _KIND_OF_VALUE = {BG: ClickKind.BG, UNCERTAIN: ClickKind.NT, FG: ClickKind.FG}
 def reference_next_fbu_click(pred, gt, clicked=None):
     best, best_value = None, None
     for value in (BG, UNCERTAIN, FG):  # tie order
-        region = (gt == value) & (pred != value)
-        if clicked is not None:
-            region &= ~clicked
-        found = brute_force_deepest(region)
+        found = brute_force_deepest((gt == value) & (pred != value), clicked)
         if found is not None and (best is None or found[2] > best[2]):
             best, best_value = found, value
     return None if best is None else Click(best[1], best[0], _KIND_OF_VALUE[best_value])

@@ -14,7 +14,16 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-__all__ = ["as_rgb_uint8", "load_image", "load_mask", "save_image", "atomic_write_bytes", "atomic_path"]
+__all__ = [
+    "as_rgb_uint8",
+    "load_image",
+    "load_mask",
+    "save_image",
+    "atomic_write_bytes",
+    "atomic_path",
+    "IMAGE_SUFFIXES",
+    "images_by_stem",
+]
 
 
 def as_rgb_uint8(image: np.ndarray, name: str = "image") -> np.ndarray:
@@ -127,3 +136,28 @@ def save_image(path: str | os.PathLike, image: np.ndarray) -> None:
     if not ok:
         raise ValueError(f"OpenCV cannot encode an image with suffix {p.suffix!r} for {p}")
     atomic_write_bytes(p, buf.tobytes())
+
+
+IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp")
+
+
+def images_by_stem(folder: str | os.PathLike, *, duplicates: str = "error") -> dict[str, Path]:
+    """Image files of a folder by stem (``a.jpg`` -> ``"a"``), sorted by name; hidden files skipped.
+
+    ``duplicates``: ``"error"`` raises ``ValueError`` when two files share a stem; ``"first"``
+    keeps the first by name.  A missing folder raises ``FileNotFoundError``.
+    """
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise FileNotFoundError(f"folder not found: {folder}")
+    out: dict[str, Path] = {}
+    for p in sorted(folder.iterdir()):
+        if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES and not p.name.startswith("."):
+            if p.stem in out:
+                if duplicates == "error":
+                    raise ValueError(
+                        f"two files with the stem {p.stem!r} in {folder}: {out[p.stem].name}, {p.name}"
+                    )
+                continue
+            out[p.stem] = p
+    return out

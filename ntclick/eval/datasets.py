@@ -40,7 +40,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from ntclick.image_io import load_image
+from ntclick.image_io import IMAGE_SUFFIXES, images_by_stem, load_image
 
 __all__ = [
     "IMAGE_EXTENSIONS",
@@ -63,7 +63,7 @@ __all__ = [
     "default_data_root",
 ]
 
-IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp")
+IMAGE_EXTENSIONS = IMAGE_SUFFIXES
 
 
 @dataclass(frozen=True)
@@ -178,13 +178,7 @@ def read_mask(path: str | os.PathLike) -> np.ndarray:
 
 
 def _files_by_stem(folder: Path) -> dict[str, Path]:
-    if not folder.is_dir():
-        raise FileNotFoundError(f"folder not found: {folder}")
-    out: dict[str, Path] = {}
-    for p in sorted(folder.iterdir()):
-        if p.is_file() and p.suffix.lower() in IMAGE_EXTENSIONS and not p.name.startswith("."):
-            out.setdefault(p.stem, p)
-    return out
+    return images_by_stem(folder, duplicates="first")
 
 
 def _pair(

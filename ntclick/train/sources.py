@@ -34,7 +34,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from ntclick.image_io import load_image, load_mask
+from ntclick.image_io import IMAGE_SUFFIXES, images_by_stem, load_image, load_mask
 from ntclick.train.config import expand_path
 
 __all__ = [
@@ -50,7 +50,6 @@ __all__ = [
     "build_sources",
 ]
 
-IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp")
 SPLITS = ("all", "train", "val")
 
 
@@ -84,18 +83,8 @@ def split_ids(ids: Sequence[str], split: str, val_fraction: float, seed: int = 0
 
 
 def _list_images(folder: Path) -> dict[str, Path]:
-    """Image files of a folder by stem (``a.jpg`` -> ``"a"``); a stem seen twice is an error."""
-    if not folder.is_dir():
-        raise FileNotFoundError(f"folder not found: {folder}")
-    out: dict[str, Path] = {}
-    for p in sorted(folder.iterdir()):
-        if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES and not p.name.startswith("."):
-            if p.stem in out:
-                raise ValueError(
-                    f"two files with the stem {p.stem!r} in {folder}: {out[p.stem].name}, {p.name}"
-                )
-            out[p.stem] = p
-    return out
+    """Image files of a folder by stem; a stem seen twice is an error."""
+    return images_by_stem(folder, duplicates="error")
 
 
 def _region_adjacency(labels: np.ndarray) -> dict[int, set[int]]:

@@ -186,12 +186,17 @@ class _Session:
                 predictor.set_image(image)
 
         def predict(coords, labels):
+            # SAM's labels: 1 fg, 0 bg; it has no noise-tolerant click (nt counts as fg).  The
+            # torch entry point keeps bf16 outputs away from NumPy (which has no bf16).
+            points = torch.as_tensor(
+                predictor.transform.apply_coords(coords, predictor.original_size),
+                dtype=torch.float,
+                device=self.device,
+            )
+            kinds = torch.as_tensor((labels > 0).astype(int), device=self.device)
             with torch.inference_mode(), autocast:
-                # SAM's labels: 1 fg, 0 bg; it has no noise-tolerant click (nt counts as fg).
-                masks, scores, _ = predictor.predict(
-                    point_coords=coords, point_labels=(labels > 0).astype(int), multimask_output=True
-                )
-            return masks[int(scores.argmax())]
+                masks, scores, _ = predictor.predict_torch(points[None], kinds[None], multimask_output=True)
+            return masks[0, int(scores[0].float().argmax())].cpu().numpy()
 
         self.set_image, self.predict = set_image, predict
 

@@ -1,0 +1,63 @@
+"""benchmarks/make_bsds_val.py: a fixed evaluation folder from the training pool's validation split."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+from pathlib import Path
+
+import numpy as np
+from test_train_data import make_bsds
+
+from ntclick.eval.datasets import open_dataset
+from ntclick.image_io import load_mask
+from ntclick.train.sources import BSDSRegionPool
+
+SCRIPT = Path(__file__).resolve().parents[1] / "benchmarks" / "make_bsds_val.py"
+
+
+def _script():
+    spec = importlib.util.spec_from_file_location("make_bsds_val", SCRIPT)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_folder_holds_only_validation_images_and_is_reproducible(tmp_path: Path) -> None:
+    ids = tuple(str(1000 + i) for i in range(40))  # 5% of 40 = 2 validation images
+    bsds = make_bsds(tmp_path / "bsds", ids=ids)
+    script = _script()
+    manifest = script.write_val_set(bsds, tmp_path / "a", objects=2, seed=3)
+    script.write_val_set(bsds, tmp_path / "b", objects=2, seed=3)
+
+    val_ids = set(BSDSRegionPool(bsds, split="val").ids)
+    train_ids = set(BSDSRegionPool(bsds, split="train").ids)
+    assert {o["image_id"] for o in manifest["objects"]} == val_ids
+    assert not val_ids & train_ids
+    assert len(manifest["objects"]) == 2 * len(val_ids)
+    for entry in manifest["objects"]:
+        a = load_mask(tmp_path / "a" / "masks" / f"{entry['name']}.png")
+        b = load_mask(tmp_path / "b" / "masks" / f"{entry['name']}.png")
+        assert set(np.unique(a)) <= {0, 255}
+        np.testing.assert_array_equal(a, b)  # same seed, same objects on every machine
+        assert entry["area"] == np.mean(a > 127)
+    assert json.loads((tmp_path / "a" / "manifest.json").read_text())["seed"] == 3
+    # ntclick eval reads it as a plain folder dataset.
+    dataset = open_dataset("folder", tmp_path / "a")
+    assert len(dataset) == len(manifest["objects"])
+
+
+def test_object_seeds_depend_on_image_and_index_only() -> None:
+    script = _script()
+    assert script.object_seed(0, "1001", 0) == script.object_seed(0, "1001", 0)
+    assert (
+        len(
+            {
+                script.object_seed(0, "1001", 0),
+                script.object_seed(0, "1001", 1),
+                script.object_seed(0, "1002", 0),
+                script.object_seed(1, "1001", 0),
+            }
+        )
+        == 4
+    )

@@ -52,7 +52,12 @@ CONFIG_NAME = "config.json"
 WEIGHTS_NAME = "model.safetensors"
 
 # Predictor settings stored with the weights (the "predictor" entry of config.json).
-PREDICTOR_DEFAULTS: dict[str, Any] = {"ecp_size": None, "mask_threshold": 0.5, "clamp_to_fbu": True}
+PREDICTOR_DEFAULTS: dict[str, Any] = {
+    "ecp_size": None,
+    "mask_threshold": 0.5,
+    "clamp_to_fbu": True,
+    "refine": True,
+}
 
 _DTYPES = {
     "float32": torch.float32,

@@ -39,7 +39,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
 __all__ = ["NTClickPredictor"]
 
-_FBU_CLASS_BG, _FBU_CLASS_FG = 0, 2  # class indices (uncertain = 1), as in ntclick.fbu
+_FBU_CLASS_BG, _FBU_CLASS_UNCERTAIN, _FBU_CLASS_FG = 0, 1, 2  # class indices, as in ntclick.fbu
 
 
 def _scaled_size(h: int, w: int, long_side: int) -> tuple[int, int]:
@@ -73,6 +73,10 @@ class NTClickPredictor:
             foreground and 0 wherever it says background, so HRR only decides the uncertain
             band (the method's division of labour: ECP perceives, HRR refines the band).  If
             False, HRR's output is used everywhere as is.
+        refine: if True (default), HRR refines the mask at full resolution.  If False, the soft
+            mask is ECP's alone, bilinearly upsampled: ``P(fg) + 0.5 * P(uncertain)`` from its
+            softmax (HRR is not run per click; the ablation "HRR against upsampling ECP").
+            May be changed between ``predict`` calls.
 
     Not thread-safe: one predictor holds one image.
     """
@@ -87,6 +91,7 @@ class NTClickPredictor:
         ecp_size: int | None = None,
         mask_threshold: float = 0.5,
         clamp_to_fbu: bool = True,
+        refine: bool = True,
     ) -> None:
         for name, net in (("ecp", ecp), ("hrr", hrr)):
             if not isinstance(net, torch.nn.Module) or not hasattr(net, "config"):
@@ -105,6 +110,7 @@ class NTClickPredictor:
             raise ValueError(f"mask_threshold must be in [0, 1), got {mask_threshold}")
         self.mask_threshold = mask_threshold
         self.clamp_to_fbu = bool(clamp_to_fbu)
+        self.refine = bool(refine)
         self.reset_image()
 
     # ------------------------------------------------------------------ weights
@@ -127,7 +133,7 @@ class NTClickPredictor:
         ``name_or_path``: a local folder holding ``config.json`` and ``model.safetensors``
         (never touches the network) or a Hub repo id (``"org/name"``) fetched through the
         Hugging Face cache; ``HF_HUB_OFFLINE=1`` or ``local_files_only=True`` use the cache only.
-        ``overrides`` (``ecp_size``, ``mask_threshold``, ``clamp_to_fbu``) replace the settings
+        ``overrides`` (``ecp_size``, ``mask_threshold``, ``clamp_to_fbu``, ``refine``) replace the settings
         stored in ``config.json``.  See :func:`ntclick.hub.load_pretrained` for the errors.
         """
         unknown = sorted(set(overrides) - set(PREDICTOR_DEFAULTS))
@@ -152,6 +158,7 @@ class NTClickPredictor:
             "ecp_size": self.ecp_size,
             "mask_threshold": self.mask_threshold,
             "clamp_to_fbu": self.clamp_to_fbu,
+            "refine": self.refine,
         }
 
     def save_pretrained(self, folder: str | os.PathLike, *, dtype: str | torch.dtype | None = None) -> Path:
@@ -357,12 +364,18 @@ class NTClickPredictor:
             logits[:, :, :eh, :ew].float(), size=(hh, hw), mode="bilinear", align_corners=False
         )
         classes = logits.argmax(dim=1).to(torch.uint8)  # (B, hh, hw): 0 = bg, 1 = uncertain, 2 = fg
-        del logits
 
-        ph, pw = self._hrr_padded_hw  # type: ignore[misc]
-        fbu_unit = F.pad(classes.to(self.dtype) * 0.5, (0, pw - hw, 0, ph - hh))[:, None]  # padding = bg
-        # Features of batch 1 broadcast over the B FBU maps.
-        soft = self.hrr.forward_from_features(self._hrr_features, fbu_unit)[:, 0, :hh, :hw].float()
+        if self.refine:
+            del logits
+            ph, pw = self._hrr_padded_hw  # type: ignore[misc]
+            fbu_unit = F.pad(classes.to(self.dtype) * 0.5, (0, pw - hw, 0, ph - hh))[:, None]  # padding = bg
+            # Features of batch 1 broadcast over the B FBU maps.
+            soft = self.hrr.forward_from_features(self._hrr_features, fbu_unit)[:, 0, :hh, :hw].float()
+        else:  # ECP alone: its fg probability, half of the uncertain one
+            probs = logits.softmax(dim=1)
+            del logits
+            soft = probs[:, _FBU_CLASS_FG] + 0.5 * probs[:, _FBU_CLASS_UNCERTAIN]
+            del probs
         if self.clamp_to_fbu:
             soft = self._clamp(soft, classes)
         if (hh, hw) != (h, w):
@@ -383,5 +396,6 @@ class NTClickPredictor:
         return (
             f"{type(self).__name__}(ecp={self.ecp.config.name!r}, hrr={self.hrr.config.name!r}, "
             f"device={str(self.device)!r}, dtype={str(self.dtype).removeprefix('torch.')!r}, "
-            f"ecp_size={self.ecp_size}, mask_threshold={self.mask_threshold}, clamp_to_fbu={self.clamp_to_fbu})"
+            f"ecp_size={self.ecp_size}, mask_threshold={self.mask_threshold}, clamp_to_fbu={self.clamp_to_fbu}, "
+            f"refine={self.refine})"
         )

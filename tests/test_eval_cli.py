@@ -59,6 +59,8 @@ def test_eval_cli_user_errors_are_one_line(data_root, tmp_path, capsys):
     assert "unknown --protocol 'wild'" in capsys.readouterr().err
     assert main(_argv(f"berkeley={tmp_path / 'absent'}", tmp_path)) == 2
     assert "folder not found" in capsys.readouterr().err
+    assert main(_argv(f"folder={data_root}", tmp_path, "--no-refine")) == 2
+    assert "--no-refine and --ecp-size apply to --weights" in capsys.readouterr().err
 
 
 def test_eval_cli_weights_loads_the_predictor_lazily(data_root, tmp_path, monkeypatch):
@@ -132,3 +134,26 @@ def test_eval_cli_with_a_tiny_random_ntclick_model(data_root, tmp_path, tiny_wei
     predictor.set_image(sample.image)
     prediction = predictor.predict([Click(c.x, c.y, c.kind) for c in record.clicks[:1]])
     assert record.ious[0] == pytest.approx(iou(prediction.soft > 0.49, sample.gt))
+
+
+def test_eval_cli_no_refine_evaluates_ecp_alone(data_root, tmp_path, tiny_weights):
+    """--no-refine and --ecp-size reach the predictor; the label says ECP only."""
+    from ntclick.clicks import Click
+    from ntclick.eval import open_dataset, read_jsonl
+    from ntclick.metrics import iou
+    from ntclick.predictor import NTClickPredictor
+
+    out = tmp_path / "out"
+    argv = ["eval", "--weights", str(tiny_weights), "--dataset", f"folder={data_root}", "--no-refine"]
+    argv += ["--ecp-size", "96", "--max-clicks", "2", "--limit", "1", "--out", str(out), "--quiet"]
+    assert main(argv) == 0
+    (record,) = read_jsonl(out / "ntclick-tiny-ecp-only_folder_standard.jsonl")
+
+    sample = open_dataset("folder", data_root)[0].load()
+    predictor = NTClickPredictor.from_pretrained(tiny_weights, refine=False, ecp_size=96)
+    predictor.set_image(sample.image)
+    prediction = predictor.predict([Click(c.x, c.y, c.kind) for c in record.clicks[:1]])
+    assert record.ious[0] == pytest.approx(iou(prediction.soft > 0.49, sample.gt))
+    predictor.refine = True  # the refined mask differs, so the flag was not ignored
+    refined = predictor.predict([Click(c.x, c.y, c.kind) for c in record.clicks[:1]])
+    assert not np.array_equal(refined.soft, prediction.soft)

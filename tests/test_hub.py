@@ -63,7 +63,12 @@ def test_save_then_load_gives_identical_outputs(tmp_path, no_network):
     ]  # no temp files left
     config = json.loads((folder / "config.json").read_text())
     assert config["format_version"] == hub.FORMAT_VERSION == 1
-    assert config["predictor"] == {"ecp_size": 128, "mask_threshold": 0.4, "clamp_to_fbu": False}
+    assert config["predictor"] == {
+        "ecp_size": 128,
+        "mask_threshold": 0.4,
+        "clamp_to_fbu": False,
+        "refine": True,
+    }
     assert config["ecp"] == ecp.config.to_dict() and config["hrr"] == hrr.config.to_dict()
     with safe_open(folder / "model.safetensors", "pt") as f:
         assert f.metadata() == {"format": "pt"}

@@ -256,6 +256,48 @@ def test_clamp_to_fbu(clamp, monkeypatch):
         np.testing.assert_allclose(pred.soft, raw, atol=1e-6)
 
 
+def test_refine_false_is_ecp_alone_upsampled(monkeypatch):
+    p = make_predictor(refine=False, clamp_to_fbu=False)
+    assert p.predictor_config["refine"] is False and "refine=False" in repr(p)
+    image = random_image(60, 96)
+    p.set_image(image)  # ECP input 80x128
+    calls = []
+    monkeypatch.setattr(p.hrr, "forward_from_features", lambda *a: calls.append(a))
+    clicks = [Click(20, 30, "fg"), Click(80, 10, "bg")]
+    pred = p.predict(clicks)
+    assert not calls  # HRR is not run per click
+
+    # ECP run directly: softmax of its logits, cropped, bilinearly resized to the image.
+    maps = torch.from_numpy(p.click_maps(clicks))[None]
+    with torch.inference_mode():
+        logits = p.ecp(p._ecp_image, maps)[:, :, :80, :128]  # 128 px long side: 80 x 128, no padding
+        logits = torch.nn.functional.interpolate(logits, size=(60, 96), mode="bilinear", align_corners=False)
+        probs = logits.softmax(dim=1)[0].numpy()
+    np.testing.assert_allclose(pred.soft, probs[2] + 0.5 * probs[1], atol=1e-5)
+    np.testing.assert_array_equal(pred.mask, pred.soft > 0.5)
+    expected_fbu = np.array([BG, UNCERTAIN, FG], np.uint8)[probs.argmax(axis=0)]
+    np.testing.assert_array_equal(pred.fbu, expected_fbu)
+
+
+def test_refine_can_be_switched_between_clicks(monkeypatch):
+    p = make_predictor()
+    p.set_image(random_image(60, 96))
+    force_fbu_logits(p, monkeypatch, _stripes)
+    clicks = [Click(5, 5, "fg")]
+    refined = p.predict(clicks)
+    p.refine = False
+    coarse = p.predict(clicks)
+    np.testing.assert_array_equal(refined.fbu, coarse.fbu)  # the same ECP result
+    band = refined.fbu == UNCERTAIN
+    inner = np.zeros_like(band)
+    inner[:, 36:60] = True  # away from the stripes' borders, where bilinear resizing mixes classes
+    assert (band[inner]).all()
+    # The forced logits give P(uncertain) ~ 1 there: ECP alone says 0.5, HRR decides.
+    np.testing.assert_allclose(coarse.soft[inner], 0.5, atol=1e-3)
+    assert not np.allclose(refined.soft[inner], 0.5, atol=1e-3)
+    np.testing.assert_array_equal(refined.soft[~band], coarse.soft[~band])  # clamped to the FBU map
+
+
 def _stats(p: NTClickPredictor):
     return p.hrr.config.pixel_mean, p.hrr.config.pixel_std
 

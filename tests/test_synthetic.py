@@ -117,3 +117,21 @@ def test_synth_command(tmp_path: Path) -> None:
     }
     assert kinds <= {"hair", "text"} and len(list((tmp_path / "s" / "masks").iterdir())) == 2
     assert cli_main([*args, "--backgrounds", str(backgrounds), "--kinds", "ropes", "--quiet"]) == 2
+
+
+def test_a_test_set_on_val_backgrounds_never_uses_a_training_background(tmp_path: Path) -> None:
+    from ntclick.train.sources import SyntheticSource
+
+    backgrounds = tmp_path / "bg"
+    for i in range(40):  # 5% of 40: two validation photographs
+        save_image(backgrounds / f"p{i:02d}.png", photo(seed=i))
+    out = write_synthetic_set(
+        tmp_path / "t", 6, seed=1, size=64, backgrounds=backgrounds, progress=False, split="val"
+    )
+    manifest = json.loads((out / "manifest.json").read_text())
+    used = {item["background"] for item in manifest["items"]}
+    train = {p.name for p in SyntheticSource(backgrounds, split="train").backgrounds}
+    val = {p.name for p in SyntheticSource(backgrounds, split="val").backgrounds}
+    assert manifest["background_split"] == "val" and used <= val and not used & train
+    with pytest.raises(ValueError, match="split must be one of"):
+        write_synthetic_set(tmp_path / "x", 1, seed=1, size=64, backgrounds=backgrounds, split="test")

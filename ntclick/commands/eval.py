@@ -54,6 +54,17 @@ def register(subparsers) -> None:
     )
     p.add_argument("--device", default=None, help="torch device for --weights, e.g. cuda or cpu")
     p.add_argument(
+        "--no-refine",
+        action="store_true",
+        help="with --weights: ECP alone, upsampled, without HRR (the refinement ablation); label gets -ecp-only",
+    )
+    p.add_argument(
+        "--ecp-size",
+        type=int,
+        default=None,
+        help="with --weights: ECP input long side instead of the stored one",
+    )
+    p.add_argument(
         "--limit", type=int, default=None, metavar="N", help="only the first N objects of each dataset"
     )
     p.add_argument("--no-resume", action="store_true", help="recompute objects already in the output files")
@@ -108,6 +119,8 @@ def handler(args: argparse.Namespace) -> int:
         for msg in datasets[-1].skipped:
             print(f"ntclick eval: skipped: {msg}", file=sys.stderr)
 
+    if args.baseline and (args.no_refine or args.ecp_size is not None):
+        raise ValueError("--no-refine and --ecp-size apply to --weights, not to --baseline")
     if args.baseline == "grabcut":
         from ntclick.baselines import GrabCutPredictor
 
@@ -116,8 +129,13 @@ def handler(args: argparse.Namespace) -> int:
     else:
         from ntclick.predictor import NTClickPredictor
 
-        predictor = NTClickPredictor.from_pretrained(args.weights, device=args.device)
+        overrides: dict = {"refine": False} if args.no_refine else {}
+        if args.ecp_size is not None:
+            overrides["ecp_size"] = args.ecp_size
+        predictor = NTClickPredictor.from_pretrained(args.weights, device=args.device, **overrides)
         label = args.name or Path(str(args.weights).rstrip("/")).name or str(args.weights)
+        if args.no_refine and not args.name:
+            label += "-ecp-only"
 
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)

@@ -26,6 +26,13 @@ def register(subparsers) -> None:
         metavar="DIR",
         help="folder of background photographs (default: $NTCLICK_DATA/BSDS500-train/images)",
     )
+    p.add_argument(
+        "--split",
+        choices=["all", "train", "val"],
+        default="all",
+        help="use only this split of the backgrounds (the training sources' split); a held-out test set "
+        "uses val, whose photographs the synthetic training stream never shows (default all)",
+    )
     p.add_argument("--kinds", default=None, help="comma-separated structure kinds (default: all)")
     p.add_argument("--format", choices=["jpg", "png"], default="jpg", help="image file format (default jpg)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -47,6 +54,7 @@ def handler(args: argparse.Namespace) -> int:
         kinds=kinds,
         image_format=args.format,
         progress=not args.quiet,
+        split=args.split,
     )
     if not args.quiet:
         print(f"wrote {args.count} samples to {out}")

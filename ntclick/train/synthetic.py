@@ -405,6 +405,7 @@ def write_synthetic_set(
     supersample: int = 2,
     image_format: str = "jpg",
     progress: bool = True,
+    split: str = "all",
 ) -> Path:
     """Write a fixed synthetic test set; sample ``i`` depends only on ``(seed, i)``.
 
@@ -415,9 +416,12 @@ def write_synthetic_set(
         out/alpha/synth_<seed>_<i>.png          uint8 alpha matte (round(255 * alpha))
         out/manifest.json                       parameters and per-sample kinds and sizes
 
-    Backgrounds are the sorted image files of ``backgrounds``.  Returns ``out_dir``.
+    Backgrounds are the sorted image files of ``backgrounds``, or with ``split="val"`` /
+    ``"train"`` only those of that split (the training sources' split: ``val_fraction`` 0.05,
+    ``split_seed`` 0), so a test set on ``"val"`` backgrounds shares no photograph with the
+    synthetic training stream (which uses ``"train"``).  Returns ``out_dir``.
     """
-    from ntclick.train.sources import _list_images  # the same listing the sources use
+    from ntclick.train.sources import _list_images, split_ids  # the same listing the sources use
 
     if count < 1:
         raise ValueError(f"count must be >= 1, got {count}")
@@ -428,9 +432,12 @@ def write_synthetic_set(
         raise ValueError(f"unknown structure kind(s) {unknown}; known: {', '.join(STRUCTURE_KINDS)}")
     if image_format not in ("jpg", "png"):
         raise ValueError(f"image_format must be 'jpg' or 'png', got {image_format!r}")
-    files = list(_list_images(Path(backgrounds)).values())
-    if not files:
+    listing = _list_images(Path(backgrounds))
+    if not listing:
         raise ValueError(f"no background photographs in {backgrounds}")
+    files = [listing[i] for i in split_ids(list(listing), split, 0.05, 0)]
+    if not files:
+        raise ValueError(f"the {split!r} split of the backgrounds in {backgrounds} is empty")
     out = Path(out_dir)
     for sub in ("images", "masks", "alpha"):
         (out / sub).mkdir(parents=True, exist_ok=True)
@@ -463,6 +470,7 @@ def write_synthetic_set(
         "size": size,
         "supersample": supersample,
         "kinds": list(kinds),
+        "background_split": split,
         "items": items,
     }
     atomic_write_bytes(out / "manifest.json", (json.dumps(manifest, indent=2) + "\n").encode())

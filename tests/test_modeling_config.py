@@ -79,6 +79,8 @@ def test_invalid_values_raise():
         ECPConfig(embed_dim=100, num_heads=3)
     with pytest.raises(ValueError, match="pos_embed"):
         HRRConfig(pos_embed="rope")
+    with pytest.raises(ValueError, match=r"ECPConfig.stem must be one of \('patch', 'conv'\)"):
+        ECPConfig(stem="resnet")
     with pytest.raises(ValueError, match="fusion_widths"):
         HRRConfig(fusion_widths=(8, 8))
 

@@ -74,11 +74,11 @@ def test_ecp_clicks_change_the_output():
     assert not torch.allclose(before, after)
 
 
-@pytest.mark.parametrize("network", ["ecp", "hrr"])
+@pytest.mark.parametrize("network", ["ecp", "ecp-conv-stem", "hrr"])
 def test_gradients_reach_every_parameter(network):
     torch.manual_seed(1)
-    if network == "ecp":
-        model = _ecp().train()
+    if network.startswith("ecp"):
+        model = _ecp(stem="conv" if network == "ecp-conv-stem" else "patch").train()
         out = model(torch.randn(2, 3, 48, 64), (torch.rand(2, 3, 48, 64) > 0.7).float())
     else:
         model = _hrr().train()
@@ -87,6 +87,28 @@ def test_gradients_reach_every_parameter(network):
     (out * torch.randn_like(out)).sum().backward()
     missing = [n for n, p in model.named_parameters() if p.grad is None or not p.grad.abs().sum() > 0]
     assert missing == []
+
+
+def test_ecp_conv_stem_makes_tokens_like_a_patch_embedding():
+    from ntclick.modeling.vit import ConvStem
+
+    stem = ConvStem(3, 32, 16).eval()
+    widths = [m.out_channels for m in stem.proj if isinstance(m, torch.nn.Conv2d)]
+    assert widths == [8, 8, 16, 32, 32]  # doubling to embed_dim (at least 8), then the 1x1 conv
+    assert stem(torch.randn(2, 3, 48, 80)).shape == (2, 3, 5, 32)  # (B, H/16, W/16, D)
+    # Each token sees only its own neighbourhood: a change in one corner leaves the far tokens alone.
+    x = torch.randn(1, 3, 64, 64)
+    y = x.clone()
+    y[..., :8, :8] += 1
+    with torch.no_grad():
+        a, b = stem(x), stem(y)
+    assert not torch.allclose(a[0, 0, 0], b[0, 0, 0]) and torch.equal(a[0, 2:, 2:], b[0, 2:, 2:])
+    model = _ecp(stem="conv").eval()
+    assert isinstance(model.patch_embed, ConvStem) and model.config.to_dict()["stem"] == "conv"
+    with torch.no_grad():
+        assert model(torch.randn(1, 3, 48, 64), torch.zeros(1, 3, 48, 64)).shape == (1, 3, 48, 64)
+    with pytest.raises(ValueError, match="power-of-two patch size"):
+        ConvStem(3, 32, 12)
 
 
 def test_hrr_encode_image_then_forward_from_features_equals_forward():

@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 __all__ = [
     "ATTENTION_MODES",
     "POS_EMBED_KINDS",
+    "STEM_KINDS",
     "ECPConfig",
     "HRRConfig",
     "ECP_PRESETS",
@@ -28,6 +29,7 @@ IMAGENET_STD = (58.395, 57.12, 57.375)
 
 ATTENTION_MODES = ("window", "grid", "global")
 POS_EMBED_KINDS = ("abs_win", "abs", "none")
+STEM_KINDS = ("patch", "conv")
 
 _ConfigT = TypeVar("_ConfigT", bound="_ConfigBase")
 
@@ -101,6 +103,10 @@ class ECPConfig(_ConfigBase):
         name: preset name (informational).
         embed_dim, depth, num_heads, mlp_ratio: the plain ViT.
         patch_size: side of a patch in pixels; inputs must be a multiple of it.
+        stem: how the image becomes tokens: "patch" (one patch_size x patch_size conv, as in
+            SimpleClick) or "conv" (early 3x3 stride-2 convolutions, a small-data measure for
+            training from scratch; ``ntclick.modeling.vit.ConvStem``).  Clicks always use a
+            patch conv.
         input_size: long side (pixels) the predictor resizes images to before ECP.
         pos_embed_size: side (pixels) of the square grid the absolute position embedding is
             stored at; it is resampled (bicubic) to the token grid of every input.
@@ -118,6 +124,7 @@ class ECPConfig(_ConfigBase):
     num_heads: int = 3
     mlp_ratio: float = 4.0
     patch_size: int = 16
+    stem: str = "patch"
     input_size: int = 448
     pos_embed_size: int = 448
     pyramid_widths: tuple[int, int, int, int] = (32, 64, 128, 256)
@@ -140,6 +147,8 @@ class ECPConfig(_ConfigBase):
             raise ValueError(
                 f"pos_embed_size {self.pos_embed_size} is not a multiple of patch_size {self.patch_size}"
             )
+        if self.stem not in STEM_KINDS:
+            raise ValueError(f"ECPConfig.stem must be one of {STEM_KINDS}, got {self.stem!r}")
         _check_widths(self, "pyramid_widths", 4)
         if len(self.pixel_mean) != 3 or len(self.pixel_std) != 3 or min(self.pixel_std) <= 0:
             raise ValueError("pixel_mean and pixel_std must be 3 values each, pixel_std > 0")

@@ -17,7 +17,7 @@ from torch import Tensor, nn
 
 from ntclick.modeling.config import ECPConfig
 from ntclick.modeling.preprocess import check_image_batch, check_unit_range
-from ntclick.modeling.vit import AbsolutePositionEmbedding, PatchEmbed, PlainViT, init_vit_weights
+from ntclick.modeling.vit import AbsolutePositionEmbedding, ConvStem, PatchEmbed, PlainViT, init_vit_weights
 
 __all__ = ["ECP", "SimpleFeaturePyramid"]
 
@@ -83,7 +83,8 @@ class ECP(nn.Module):
         super().__init__()
         self.config = config
         c = config
-        self.patch_embed = PatchEmbed(3, c.embed_dim, c.patch_size)
+        stem = ConvStem if c.stem == "conv" else PatchEmbed
+        self.patch_embed = stem(3, c.embed_dim, c.patch_size)
         self.click_embed = PatchEmbed(3, c.embed_dim, c.patch_size)
         self.pos_embed = AbsolutePositionEmbedding(c.embed_dim, c.pos_embed_size // c.patch_size)
         self.backbone = PlainViT(

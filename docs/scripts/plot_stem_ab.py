@@ -44,7 +44,10 @@ def windows(train: dict[int, float], size: int = 100) -> tuple[list[int], list[f
 
 def main() -> None:
     fig, (left, right) = plt.subplots(1, 2, figsize=(9.6, 3.6))
-    for name, label in (("ecp_tiny_cpu1", "patch stem (16x16 conv)"), ("ecp_tiny_convstem_cpu1", "conv stem")):
+    for name, label in (
+        ("ecp_tiny_cpu1", "patch stem (16x16 conv)"),
+        ("ecp_tiny_convstem_cpu1", "conv stem"),
+    ):
         train, val = read(name)
         left.plot(*windows(train), label=label)
         right.plot(sorted(val), [val[k] for k in sorted(val)], marker="o", label=label)

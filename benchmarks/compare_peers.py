@@ -42,7 +42,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import platform
 import resource
 import statistics
 import subprocess
@@ -50,6 +49,8 @@ import sys
 import time
 from pathlib import Path
 from typing import Any
+
+from bench_predictor import _machine, _parse_size  # sibling script: benchmarks/ is on sys.path
 
 REPO = Path(__file__).resolve().parents[1]
 RESULTS = REPO / "benchmarks" / "results"
@@ -487,28 +488,6 @@ def plot(rows: list[dict], path: Path, title: str) -> None:
     plt.close(fig)
 
 
-def _parse_size(text: str) -> tuple[int, int]:
-    try:
-        w, h = (int(v) for v in text.lower().split("x"))
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"invalid size {text!r}: expected WxH such as 1024x768") from None
-    return w, h
-
-
-def _machine(device: str) -> dict:
-    import torch
-
-    info = {
-        "python": platform.python_version(),
-        "torch": torch.__version__,
-        "cpu": platform.processor() or platform.machine(),
-        "torch_threads": torch.get_num_threads(),
-    }
-    if device.startswith("cuda") and torch.cuda.is_available():
-        info["gpu"] = torch.cuda.get_device_name(torch.device(device))
-    return info
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
@@ -618,7 +597,7 @@ def main(argv: list[str] | None = None) -> int:
         "quick": args.quick,
         "device": args.device,
         "dtype": args.dtype,
-        "machine": _machine(args.device),
+        "machine": _machine(args.device, args.threads),
         "matmul_tflops": rate,
         "weights": "randomly initialised (speed does not depend on the weights' values)",
         "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),

@@ -13,6 +13,10 @@ SCRIPT = Path(__file__).resolve().parents[1] / "benchmarks" / "compare_peers.py"
 
 @pytest.fixture(scope="module")
 def peers():
+    import sys
+
+    if str(SCRIPT.parent) not in sys.path:  # as when run as a script: it imports bench_predictor
+        sys.path.insert(0, str(SCRIPT.parent))
     spec = importlib.util.spec_from_file_location("compare_peers", SCRIPT)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)

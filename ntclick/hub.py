@@ -57,6 +57,7 @@ PREDICTOR_DEFAULTS: dict[str, Any] = {
     "mask_threshold": 0.5,
     "clamp_to_fbu": True,
     "refine": True,
+    "zoom_in": False,
 }
 
 _DTYPES = {

@@ -28,7 +28,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from ntclick.clicks import Click, ClickLike, clicks_from_arrays, encode_disks, validate_clicks
+from ntclick.clicks import Click, ClickKind, ClickLike, clicks_from_arrays, encode_disks, validate_clicks
 from ntclick.fbu import BG, FG, UNCERTAIN
 from ntclick.hub import PREDICTOR_DEFAULTS, load_pretrained, parse_device, parse_dtype
 from ntclick.image_io import as_rgb_uint8
@@ -77,9 +77,21 @@ class NTClickPredictor:
             mask is ECP's alone, bilinearly upsampled: ``P(fg) + 0.5 * P(uncertain)`` from its
             softmax (HRR is not run per click; the ablation "HRR against upsampling ECP").
             May be changed between ``predict`` calls.
+        zoom_in: if True, :meth:`predict` runs ECP a second time on a crop around the object
+            (RITM's zoom-in, made stateless): the bounding box of the first pass's fg and
+            uncertain pixels and of the fg / nt clicks, grown ``ZOOM_EXPAND`` times about its
+            centre, at least ``ecp_size`` working pixels a side, resized so its long side is
+            ``ecp_size``; its logits replace the first pass's inside the box.  Skipped when the
+            box would enlarge the object less than ``ZOOM_MIN_GAIN`` times, and at the first click
+            (``ZOOM_MIN_CLICKS``: one click says too little about the object's extent).  Costs one more ECP
+            forward per click; :meth:`predict_torch` (no clicks, only their maps) never zooms.
 
     Not thread-safe: one predictor holds one image.
     """
+
+    ZOOM_EXPAND = 1.4  # box growth about its centre (RITM's expansion ratio)
+    ZOOM_MIN_GAIN = 1.25  # below this enlargement the second ECP pass is not worth its cost
+    ZOOM_MIN_CLICKS = 2  # RITM zooms on the previous click's result, so never at the first click
 
     def __init__(
         self,
@@ -92,6 +104,7 @@ class NTClickPredictor:
         mask_threshold: float = 0.5,
         clamp_to_fbu: bool = True,
         refine: bool = True,
+        zoom_in: bool = False,
     ) -> None:
         for name, net in (("ecp", ecp), ("hrr", hrr)):
             if not isinstance(net, torch.nn.Module) or not hasattr(net, "config"):
@@ -111,6 +124,7 @@ class NTClickPredictor:
         self.mask_threshold = mask_threshold
         self.clamp_to_fbu = bool(clamp_to_fbu)
         self.refine = bool(refine)
+        self.zoom_in = bool(zoom_in)
         self.reset_image()
 
     # ------------------------------------------------------------------ weights
@@ -133,7 +147,7 @@ class NTClickPredictor:
         ``name_or_path``: a local folder holding ``config.json`` and ``model.safetensors``
         (never touches the network) or a Hub repo id (``"org/name"``) fetched through the
         Hugging Face cache; ``HF_HUB_OFFLINE=1`` or ``local_files_only=True`` use the cache only.
-        ``overrides`` (``ecp_size``, ``mask_threshold``, ``clamp_to_fbu``, ``refine``) replace the settings
+        ``overrides`` (``ecp_size``, ``mask_threshold``, ``clamp_to_fbu``, ``refine``, ``zoom_in``) replace the settings
         stored in ``config.json``.  See :func:`ntclick.hub.load_pretrained` for the errors.
         """
         unknown = sorted(set(overrides) - set(PREDICTOR_DEFAULTS))
@@ -159,6 +173,7 @@ class NTClickPredictor:
             "mask_threshold": self.mask_threshold,
             "clamp_to_fbu": self.clamp_to_fbu,
             "refine": self.refine,
+            "zoom_in": self.zoom_in,
         }
 
     def save_pretrained(self, folder: str | os.PathLike, *, dtype: str | torch.dtype | None = None) -> Path:
@@ -186,6 +201,7 @@ class NTClickPredictor:
         self._hrr_size_hw: tuple[int, int] | None = None  # HRR working size before padding
         self._hrr_padded_hw: tuple[int, int] | None = None
         self._hrr_features: Any = None
+        self._hrr_image_u8: np.ndarray | None = None  # (hh, hw, 3) uint8 working-size image, for zoom-in
 
     @property
     def is_image_set(self) -> bool:
@@ -235,9 +251,8 @@ class NTClickPredictor:
 
         max_size = int(self.hrr.config.max_size)
         hh, hw = _scaled_size(h, w, max_size) if max(h, w) > max_size else (h, w)
-        hrr_image = self._to_input(
-            _resize(image, (hh, hw)), self.hrr.config, int(self.hrr.config.size_multiple)
-        )
+        working = np.ascontiguousarray(_resize(image, (hh, hw)))
+        hrr_image = self._to_input(working, self.hrr.config, int(self.hrr.config.size_multiple))
         features = self.hrr.encode_image(hrr_image)
 
         self.original_size = (h, w)
@@ -246,6 +261,7 @@ class NTClickPredictor:
         self._hrr_size_hw = (hh, hw)
         self._hrr_padded_hw = tuple(hrr_image.shape[-2:])
         self._hrr_features = features
+        self._hrr_image_u8 = working
 
     def _require_image(self) -> None:
         if not self.is_image_set:
@@ -329,8 +345,7 @@ class NTClickPredictor:
                 soft=np.zeros((h, w), dtype=np.float32),
                 fbu=np.full((h, w), BG, dtype=np.uint8),
             )
-        maps = torch.from_numpy(self.click_maps(parsed))[None]
-        soft, fbu = self.predict_torch(maps)
+        soft, fbu = self._predict_clicks(parsed)
         soft_np = soft[0].cpu().numpy()
         return Prediction(mask=soft_np > self.mask_threshold, soft=soft_np, fbu=fbu[0].cpu().numpy())
 
@@ -353,16 +368,93 @@ class NTClickPredictor:
                 f"click_maps must have shape (B, {expected[0]}, {expected[1]}, {expected[2]}), "
                 f"got {tuple(click_maps.shape)}"
             )
+        return self._finish(self._ecp_logits(click_maps))
+
+    @torch.inference_mode()
+    def _predict_clicks(self, clicks: list[Click]) -> tuple[torch.Tensor, torch.Tensor]:
+        """:meth:`predict_torch` for one validated click list, with zoom-in when enabled."""
+        maps = torch.from_numpy(self.click_maps(clicks))[None]
+        logits = self._ecp_logits(maps)
+        if self.zoom_in and len(clicks) >= self.ZOOM_MIN_CLICKS:
+            box = self.zoom_box(logits[0].argmax(dim=0), clicks)
+            if box is not None:
+                logits = self._zoom_logits(logits, clicks, box)
+        return self._finish(logits)
+
+    def _ecp_logits(self, click_maps: torch.Tensor) -> torch.Tensor:
+        """ECP logits (B, 3, hh, hw) float32 at the HRR working size, padding cropped."""
         b = click_maps.shape[0]
         eh, ew = self._ecp_size_hw  # type: ignore[misc]
         hh, hw = self._hrr_size_hw  # type: ignore[misc]
-        h, w = self.original_size  # type: ignore[misc]
-
         logits = self.ecp(self._ecp_image.expand(b, -1, -1, -1), click_maps.to(self.device, self.dtype))
         # Crop the padding, then upsample the logits (not the argmax) for smooth region borders.
-        logits = F.interpolate(
+        return F.interpolate(
             logits[:, :, :eh, :ew].float(), size=(hh, hw), mode="bilinear", align_corners=False
         )
+
+    def zoom_box(self, classes: torch.Tensor, clicks: Sequence[Click]) -> tuple[int, int, int, int] | None:
+        """The zoom-in crop ``(y0, y1, x0, x1)`` in HRR working pixels, or None when not worth it.
+
+        Args:
+            classes: (hh, hw) FBU class indices (0 bg, 1 uncertain, 2 fg) of the first pass at
+                the HRR working size.
+            clicks: the clicks, in original-image pixels.
+        """
+        self._require_image()
+        hh, hw = self._hrr_size_hw  # type: ignore[misc]
+        s = self.hrr_scale
+        rows, cols = [], []
+        object_pixels = (classes != _FBU_CLASS_BG).nonzero()
+        if object_pixels.numel():
+            rows += [int(object_pixels[:, 0].min()), int(object_pixels[:, 0].max())]
+            cols += [int(object_pixels[:, 1].min()), int(object_pixels[:, 1].max())]
+        for c in clicks:
+            if c.kind is not ClickKind.BG:
+                rows.append(min(int(c.y * s), hh - 1))
+                cols.append(min(int(c.x * s), hw - 1))
+        if not rows:
+            return None
+        least = min(self.ecp_size, hh, hw)
+        sides = []
+        for lo, hi, limit in ((min(rows), max(rows), hh), (min(cols), max(cols), hw)):
+            centre = (lo + hi + 1) / 2
+            side = min(limit, max(least, int(np.ceil((hi - lo + 1) * self.ZOOM_EXPAND))))
+            start = int(np.clip(round(centre - side / 2), 0, limit - side))
+            sides.append((start, start + side))
+        (y0, y1), (x0, x1) = sides
+        if max(hh, hw) / max(y1 - y0, x1 - x0) < self.ZOOM_MIN_GAIN:
+            return None
+        return y0, y1, x0, x1
+
+    def _zoom_logits(
+        self, logits: torch.Tensor, clicks: Sequence[Click], box: tuple[int, int, int, int]
+    ) -> torch.Tensor:
+        """Replace ``logits`` (1, 3, hh, hw) inside ``box`` by ECP's logits on that crop."""
+        y0, y1, x0, x1 = box
+        ch, cw = _scaled_size(y1 - y0, x1 - x0, self.ecp_size)
+        ecp_c = self.ecp.config
+        crop = self._to_input(
+            _resize(self._hrr_image_u8[y0:y1, x0:x1], (ch, cw)), ecp_c, int(ecp_c.patch_size)
+        )
+        s = self.hrr_scale
+        # Pixel centres aligned as in encode_disks: original x -> working (x + 0.5) * s - 0.5.
+        working = [(max((c.x + 0.5) * s - 0.5, 0.0), max((c.y + 0.5) * s - 0.5, 0.0), c.kind) for c in clicks]
+        inside = [Click(x - x0, y - y0, kind) for x, y, kind in working if x0 <= x < x1 and y0 <= y < y1]
+        maps = encode_disks(
+            inside, crop.shape[-2:], radius=float(ecp_c.click_radius), scale=(cw / (x1 - x0), ch / (y1 - y0))
+        )
+        crop_logits = self.ecp(crop, torch.from_numpy(maps)[None].to(self.device, self.dtype))
+        crop_logits = F.interpolate(
+            crop_logits[:, :, :ch, :cw].float(), size=(y1 - y0, x1 - x0), mode="bilinear", align_corners=False
+        )
+        logits = logits.clone()
+        logits[:, :, y0:y1, x0:x1] = crop_logits
+        return logits
+
+    def _finish(self, logits: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """ECP logits at the working size -> (soft, fbu) at the original size (see predict_torch)."""
+        hh, hw = self._hrr_size_hw  # type: ignore[misc]
+        h, w = self.original_size  # type: ignore[misc]
         classes = logits.argmax(dim=1).to(torch.uint8)  # (B, hh, hw): 0 = bg, 1 = uncertain, 2 = fg
 
         if self.refine:
@@ -397,5 +489,5 @@ class NTClickPredictor:
             f"{type(self).__name__}(ecp={self.ecp.config.name!r}, hrr={self.hrr.config.name!r}, "
             f"device={str(self.device)!r}, dtype={str(self.dtype).removeprefix('torch.')!r}, "
             f"ecp_size={self.ecp_size}, mask_threshold={self.mask_threshold}, clamp_to_fbu={self.clamp_to_fbu}, "
-            f"refine={self.refine})"
+            f"refine={self.refine}, zoom_in={self.zoom_in})"
         )

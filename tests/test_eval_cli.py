@@ -60,7 +60,7 @@ def test_eval_cli_user_errors_are_one_line(data_root, tmp_path, capsys):
     assert main(_argv(f"berkeley={tmp_path / 'absent'}", tmp_path)) == 2
     assert "folder not found" in capsys.readouterr().err
     assert main(_argv(f"folder={data_root}", tmp_path, "--no-refine")) == 2
-    assert "--no-refine and --ecp-size apply to --weights" in capsys.readouterr().err
+    assert "--no-refine, --zoom-in and --ecp-size apply to --weights" in capsys.readouterr().err
 
 
 def test_eval_cli_weights_loads_the_predictor_lazily(data_root, tmp_path, monkeypatch):
@@ -157,3 +157,47 @@ def test_eval_cli_no_refine_evaluates_ecp_alone(data_root, tmp_path, tiny_weight
     predictor.refine = True  # the refined mask differs, so the flag was not ignored
     refined = predictor.predict([Click(c.x, c.y, c.kind) for c in record.clicks[:1]])
     assert not np.array_equal(refined.soft, prediction.soft)
+
+
+def test_eval_cli_zoom_in_reaches_the_predictor(data_root, tmp_path, tiny_weights, monkeypatch):
+    """--zoom-in: the label says so, the second click zooms, and its IoU is a zooming predictor's."""
+    from ntclick.clicks import Click
+    from ntclick.eval import open_dataset, read_jsonl
+    from ntclick.metrics import iou
+    from ntclick.predictor import NTClickPredictor
+
+    sample = open_dataset("folder", data_root)[0].load()
+    h, w = sample.gt.shape
+    boxes = []
+
+    def fixed_box(self, classes, clicks):  # the random tiny ECP's own box may be the whole image
+        boxes.append(len(clicks))
+        return 0, h // 2, 0, w // 2
+
+    monkeypatch.setattr(NTClickPredictor, "zoom_box", fixed_box)
+    out = tmp_path / "out"
+    argv = ["eval", "--weights", str(tiny_weights), "--dataset", f"folder={data_root}", "--zoom-in"]
+    argv += [
+        "--no-refine",
+        "--ecp-size",
+        "32",
+        "--max-clicks",
+        "2",
+        "--limit",
+        "1",
+        "--out",
+        str(out),
+        "--quiet",
+    ]
+    assert main(argv) == 0
+    assert boxes == [2]  # asked only at the second click
+    (record,) = read_jsonl(out / "ntclick-tiny-ecp-only-zoom_folder_standard.jsonl")
+    predictor = NTClickPredictor.from_pretrained(tiny_weights, refine=False, ecp_size=32, zoom_in=True)
+    predictor.set_image(sample.image)
+    clicks = [Click(c.x, c.y, c.kind) for c in record.clicks[:2]]
+    zoomed = predictor.predict(clicks).soft
+    assert record.ious[1] == pytest.approx(iou(zoomed > 0.49, sample.gt))
+    predictor.clamp_to_fbu = False  # the raw ECP probabilities show the second pass
+    raw_zoomed = predictor.predict(clicks).soft
+    predictor.zoom_in = False
+    assert not np.allclose(predictor.predict(clicks).soft[: h // 2, : w // 2], raw_zoomed[: h // 2, : w // 2])

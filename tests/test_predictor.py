@@ -326,3 +326,78 @@ def test_low_precision_on_cpu(dtype):
     pred = p.predict([Click(20, 20, "fg")])
     assert pred.soft.dtype == np.float32 and pred.soft.shape == (40, 50)
     assert np.isfinite(pred.soft).all() and 0 <= pred.soft.min() and pred.soft.max() <= 1
+
+
+# --------------------------------------------------------------------------- zoom-in
+
+
+def test_zoom_box_frames_the_object_and_clicks(predictor):
+    predictor.set_image(random_image(400, 600))
+    classes = torch.zeros(400, 600, dtype=torch.uint8)
+    classes[100:140, 200:260] = 2  # fg block
+    classes[140:150, 200:260] = 1  # uncertain rim
+    box = predictor.zoom_box(classes, [Click(230, 120, "fg"), Click(300, 180, "nt"), Click(590, 10, "bg")])
+    assert box is not None
+    y0, y1, x0, x1 = box
+    # Holds the object (rows 100..149, cols 200..259) and the nt click, not the far bg click.
+    assert y0 <= 100 and y1 >= 181 and x0 <= 200 and x1 >= 301
+    assert not (x0 <= 590 < x1 and y0 <= 10 < y1)
+    # At least ecp_size (128) a side, grown ZOOM_EXPAND times, inside the image.
+    assert y1 - y0 >= 128 and x1 - x0 >= int(101 * predictor.ZOOM_EXPAND)
+    assert 0 <= y0 < y1 <= 400 and 0 <= x0 < x1 <= 600
+
+
+def test_zoom_box_none_when_not_worth_it(predictor):
+    predictor.set_image(random_image(200, 300))
+    whole = torch.full((200, 300), 2, dtype=torch.uint8)
+    assert predictor.zoom_box(whole, [Click(10, 10, "fg")]) is None  # object fills the image
+    nothing = torch.zeros(200, 300, dtype=torch.uint8)
+    assert predictor.zoom_box(nothing, [Click(10, 10, "bg")]) is None  # no object, no fg click
+
+
+@torch.inference_mode()
+def test_zoom_logits_equal_ecp_on_the_crop():
+    """Inside the box the logits are ECP's on the crop (as if the crop were the image); outside unchanged."""
+    image = random_image(300, 500, seed=3)
+    p = make_predictor(seed=1)
+    p.set_image(image)
+    clicks = [Click(260, 150, "fg"), Click(300, 120, "nt"), Click(5, 5, "bg")]
+    full = p._ecp_logits(torch.from_numpy(p.click_maps(clicks))[None])
+    y0, y1, x0, x1 = 80, 240, 180, 420
+    zoomed = p._zoom_logits(full, clicks, (y0, y1, x0, x1))
+
+    outside = torch.ones(300, 500, dtype=torch.bool)
+    outside[y0:y1, x0:x1] = False
+    assert torch.equal(zoomed[:, :, outside], full[:, :, outside])
+
+    q = make_predictor(seed=1)
+    q.set_image(np.ascontiguousarray(image[y0:y1, x0:x1]))
+    inside = [Click(c.x - x0, c.y - y0, c.kind) for c in clicks[:2]]  # the bg click is outside the box
+    expected = q._ecp_logits(torch.from_numpy(q.click_maps(inside))[None])
+    torch.testing.assert_close(zoomed[:, :, y0:y1, x0:x1], expected, atol=1e-5, rtol=1e-5)
+    assert not torch.allclose(zoomed[:, :, y0:y1, x0:x1], full[:, :, y0:y1, x0:x1], atol=1e-3)
+
+
+def test_zoom_in_runs_a_second_pass_from_the_second_click(monkeypatch):
+    p = make_predictor(seed=2, zoom_in=True, refine=False)
+    p.set_image(random_image(256, 512, seed=4))
+    # First pass: a small object around (x 100..139, y 60..99); ECP forwards are counted.
+    calls = []
+    real_forward = p.ecp.forward
+
+    def counting_forward(image, click_maps):
+        calls.append(tuple(image.shape[-2:]))
+        return real_forward(image, click_maps)
+
+    monkeypatch.setattr(p.ecp, "forward", counting_forward)
+    monkeypatch.setattr(p, "zoom_box", lambda classes, clicks: (40, 168, 60, 188))
+    one = p.predict([Click(120, 80, "fg")])
+    assert len(calls) == 1  # no zoom at the first click
+    p.zoom_in = False
+    p.predict([Click(120, 80, "fg"), Click(300, 200, "bg")])
+    assert len(calls) == 2
+    p.zoom_in = True
+    two = p.predict([Click(120, 80, "fg"), Click(300, 200, "bg")])
+    assert len(calls) == 4 and calls[-1] == (128, 128)  # the 128 x 128 box at ecp_size 128
+    assert one.mask.shape == two.mask.shape == (256, 512)
+    assert p.predictor_config["zoom_in"] is True

@@ -59,6 +59,11 @@ def register(subparsers) -> None:
         help="with --weights: ECP alone, upsampled, without HRR (the refinement ablation); label gets -ecp-only",
     )
     p.add_argument(
+        "--zoom-in",
+        action="store_true",
+        help="with --weights: a second ECP pass on a crop around the object (label gets -zoom)",
+    )
+    p.add_argument(
         "--ecp-size",
         type=int,
         default=None,
@@ -119,8 +124,8 @@ def handler(args: argparse.Namespace) -> int:
         for msg in datasets[-1].skipped:
             print(f"ntclick eval: skipped: {msg}", file=sys.stderr)
 
-    if args.baseline and (args.no_refine or args.ecp_size is not None):
-        raise ValueError("--no-refine and --ecp-size apply to --weights, not to --baseline")
+    if args.baseline and (args.no_refine or args.zoom_in or args.ecp_size is not None):
+        raise ValueError("--no-refine, --zoom-in and --ecp-size apply to --weights, not to --baseline")
     if args.baseline == "grabcut":
         from ntclick.baselines import GrabCutPredictor
 
@@ -132,10 +137,14 @@ def handler(args: argparse.Namespace) -> int:
         overrides: dict = {"refine": False} if args.no_refine else {}
         if args.ecp_size is not None:
             overrides["ecp_size"] = args.ecp_size
+        if args.zoom_in:
+            overrides["zoom_in"] = True
         predictor = NTClickPredictor.from_pretrained(args.weights, device=args.device, **overrides)
         label = args.name or Path(str(args.weights).rstrip("/")).name or str(args.weights)
         if args.no_refine and not args.name:
             label += "-ecp-only"
+        if args.zoom_in and not args.name:
+            label += "-zoom"
 
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)

@@ -271,6 +271,22 @@ def test_resume_is_exact(tmp_path: Path) -> None:
     assert log_a[-1]["clicks"] > 1  # iterative clicks were simulated
 
 
+def test_max_minutes_stops_with_a_checkpoint_and_resumes(tmp_path: Path, capsys) -> None:
+    data = make_bsds(tmp_path / "bsds")
+    config = tiny_config("ecp", data, steps=6)
+    full = train(config, tmp_path / "full", progress=False)
+    first = train(config, tmp_path / "split", progress=False, max_minutes=1e-9)  # out of time after step 1
+    assert first.step == 1 and load_checkpoint(first.checkpoint)["step"] == 1
+    assert "stopping at step 1" in capsys.readouterr().out
+    second = train(config, tmp_path / "split", resume=True, progress=False, max_minutes=60)
+    assert second.step == full.step == 6
+    assert _state_equal(
+        load_checkpoint(full.checkpoint)["model"], load_checkpoint(second.checkpoint)["model"]
+    )
+    with pytest.raises(ValueError, match="max_minutes must be > 0"):
+        train(config, tmp_path / "bad", progress=False, max_minutes=0)
+
+
 def test_resume_guards(tmp_path: Path) -> None:
     data = make_bsds(tmp_path / "bsds")
     config = tiny_config("ecp", data, steps=2)

@@ -31,6 +31,13 @@ def register(subparsers) -> None:
     p.add_argument("--out", default=None, metavar="DIR", help="output folder (default runs/<config name>)")
     p.add_argument("--resume", action="store_true", help="continue from DIR/checkpoint_last.pt")
     p.add_argument("--device", default=None, help="cpu, cuda or cuda:<i> (default: CUDA when available)")
+    p.add_argument(
+        "--max-minutes",
+        type=float,
+        default=None,
+        metavar="M",
+        help="stop with a checkpoint after M minutes (the lr schedule still follows steps); --resume continues",
+    )
     p.add_argument("--quiet", action="store_true", help="no progress bar or start-up summary")
     p.set_defaults(func=handler)
 
@@ -51,7 +58,14 @@ def handler(args: argparse.Namespace) -> int:
 
     from ntclick.train.trainer import train
 
-    result = train(config, out, resume=args.resume, device=args.device, progress=not args.quiet)
+    result = train(
+        config,
+        out,
+        resume=args.resume,
+        device=args.device,
+        progress=not args.quiet,
+        max_minutes=args.max_minutes,
+    )
     is_main = os.environ.get("RANK", "0") == "0"  # under torchrun only rank 0 reports
     if not args.quiet and is_main:
         loss = f", loss {result.loss:.4f}" if result.loss is not None else ""

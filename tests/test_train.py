@@ -408,3 +408,18 @@ def test_hrr_trains_on_fbu_predicted_by_a_frozen_ecp(tmp_path: Path) -> None:
     wrong = tiny_config("hrr", data, steps=1, fbu_from_ecp=str(tmp_path / "hrr" / LAST_CHECKPOINT))
     with pytest.raises(ValueError, match="holds a 'hrr' network, expected 'ecp'"):
         train(wrong, tmp_path / "hrr_wrong", progress=False)
+
+
+def _map_in_clicker_pool() -> list[int]:
+    from ntclick.train.trainer import _clicker_pool
+
+    return list(_clicker_pool().map(abs, [-1, -2, -3]))
+
+
+def test_clicker_pool_works_in_a_forked_child() -> None:
+    """DDP/DataLoader children forked after the parent used the pool get a pool that runs work."""
+    import multiprocessing
+
+    assert _map_in_clicker_pool() == [1, 2, 3]  # the parent's pool now has threads
+    with multiprocessing.get_context("fork").Pool(1) as pool:
+        assert pool.apply_async(_map_in_clicker_pool).get(timeout=60) == [1, 2, 3]

@@ -25,7 +25,6 @@ Outputs in ``out_dir`` (rank 0): ``config.json``, ``metrics.jsonl``, ``loss_curv
 
 from __future__ import annotations
 
-import functools
 import json
 import math
 import os
@@ -216,9 +215,17 @@ def simulate_extra_clicks(
     return clicks
 
 
-@functools.lru_cache(maxsize=1)
+_POOL: dict[int, ThreadPoolExecutor] = {}
+
+
 def _clicker_pool() -> ThreadPoolExecutor:
-    return ThreadPoolExecutor(max_workers=max(1, min(8, (os.cpu_count() or 1) // 2)))
+    # One pool per process: a forked child inherits the parent's executor without its threads,
+    # and work submitted to it would never run.
+    pid = os.getpid()
+    if pid not in _POOL:
+        _POOL.clear()
+        _POOL[pid] = ThreadPoolExecutor(max_workers=max(1, min(8, (os.cpu_count() or 1) // 2)))
+    return _POOL[pid]
 
 
 def _num_extra_clicks(config: TrainConfig, step: int) -> int:

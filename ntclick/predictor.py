@@ -404,10 +404,12 @@ class NTClickPredictor:
         hh, hw = self._hrr_size_hw  # type: ignore[misc]
         s = self.hrr_scale
         rows, cols = [], []
-        object_pixels = (classes != _FBU_CLASS_BG).nonzero()
-        if object_pixels.numel():
-            rows += [int(object_pixels[:, 0].min()), int(object_pixels[:, 0].max())]
-            cols += [int(object_pixels[:, 1].min()), int(object_pixels[:, 1].max())]
+        # Extent from per-row / per-column flags: no (N, 2) index tensor for a 4096 px object.
+        obj = classes != _FBU_CLASS_BG
+        object_rows, object_cols = obj.any(dim=1).nonzero()[:, 0], obj.any(dim=0).nonzero()[:, 0]
+        if object_rows.numel():
+            rows += [int(object_rows[0]), int(object_rows[-1])]
+            cols += [int(object_cols[0]), int(object_cols[-1])]
         for c in clicks:
             if c.kind is not ClickKind.BG:
                 rows.append(min(int(c.y * s), hh - 1))

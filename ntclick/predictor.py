@@ -402,7 +402,6 @@ class NTClickPredictor:
         """
         self._require_image()
         hh, hw = self._hrr_size_hw  # type: ignore[misc]
-        s = self.hrr_scale
         rows, cols = [], []
         # Extent from per-row / per-column flags: no (N, 2) index tensor for a 4096 px object.
         obj = classes != _FBU_CLASS_BG
@@ -410,10 +409,10 @@ class NTClickPredictor:
         if object_rows.numel():
             rows += [int(object_rows[0]), int(object_rows[-1])]
             cols += [int(object_cols[0]), int(object_cols[-1])]
-        for c in clicks:
-            if c.kind is not ClickKind.BG:
-                rows.append(min(int(c.y * s), hh - 1))
-                cols.append(min(int(c.x * s), hw - 1))
+        for x, y, kind in self._working_points(clicks):
+            if kind is not ClickKind.BG:
+                rows.append(min(int(y), hh - 1))
+                cols.append(min(int(x), hw - 1))
         if not rows:
             return None
         least = min(self.ecp_size, hh, hw)
@@ -431,17 +430,16 @@ class NTClickPredictor:
     def _zoom_logits(
         self, logits: torch.Tensor, clicks: Sequence[Click], box: tuple[int, int, int, int]
     ) -> torch.Tensor:
-        """Replace ``logits`` (1, 3, hh, hw) inside ``box`` by ECP's logits on that crop."""
+        """Replace ``logits`` (1, 3, hh, hw) inside ``box`` by ECP's logits on that crop, in place
+        (the caller owns the first pass's tensor; at 4096 px a copy would be 150 MB per click)."""
         y0, y1, x0, x1 = box
         ch, cw = _scaled_size(y1 - y0, x1 - x0, self.ecp_size)
         ecp_c = self.ecp.config
         crop = self._to_input(
             _resize(self._hrr_image_u8[y0:y1, x0:x1], (ch, cw)), ecp_c, int(ecp_c.patch_size)
         )
-        s = self.hrr_scale
-        # Pixel centres aligned as in encode_disks: original x -> working (x + 0.5) * s - 0.5.
-        working = [(max((c.x + 0.5) * s - 0.5, 0.0), max((c.y + 0.5) * s - 0.5, 0.0), c.kind) for c in clicks]
-        inside = [Click(x - x0, y - y0, kind) for x, y, kind in working if x0 <= x < x1 and y0 <= y < y1]
+        points = self._working_points(clicks)
+        inside = [Click(x - x0, y - y0, kind) for x, y, kind in points if x0 <= x < x1 and y0 <= y < y1]
         maps = encode_disks(
             inside, crop.shape[-2:], radius=float(ecp_c.click_radius), scale=(cw / (x1 - x0), ch / (y1 - y0))
         )
@@ -449,9 +447,14 @@ class NTClickPredictor:
         crop_logits = F.interpolate(
             crop_logits[:, :, :ch, :cw].float(), size=(y1 - y0, x1 - x0), mode="bilinear", align_corners=False
         )
-        logits = logits.clone()
         logits[:, :, y0:y1, x0:x1] = crop_logits
         return logits
+
+    def _working_points(self, clicks: Sequence[Click]) -> list[tuple[float, float, ClickKind]]:
+        """Clicks as ``(x, y, kind)`` in HRR working pixels, pixel centres aligned as in
+        :func:`~ntclick.clicks.encode_disks` (original x -> ``(x + 0.5) * s - 0.5``), clipped at 0."""
+        s = self.hrr_scale
+        return [(max((c.x + 0.5) * s - 0.5, 0.0), max((c.y + 0.5) * s - 0.5, 0.0), c.kind) for c in clicks]
 
     def _finish(self, logits: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """ECP logits at the working size -> (soft, fbu) at the original size (see predict_torch)."""

@@ -364,7 +364,7 @@ def test_zoom_logits_equal_ecp_on_the_crop():
     clicks = [Click(260, 150, "fg"), Click(300, 120, "nt"), Click(5, 5, "bg")]
     full = p._ecp_logits(torch.from_numpy(p.click_maps(clicks))[None])
     y0, y1, x0, x1 = 80, 240, 180, 420
-    zoomed = p._zoom_logits(full, clicks, (y0, y1, x0, x1))
+    zoomed = p._zoom_logits(full.clone(), clicks, (y0, y1, x0, x1))  # it writes in place
 
     outside = torch.ones(300, 500, dtype=torch.bool)
     outside[y0:y1, x0:x1] = False

@@ -14,21 +14,19 @@ from ntclick.eval.plot import plot_miou_curves
 
 ROOT = Path(__file__).resolve().parents[2]
 RESULTS = ROOT / "benchmarks" / "results"
-RUNS = [  # (label, files)
-    ("ntclick-tiny, CPU run 2, zoom", ["second_round/ntclick-tiny-cpu2-zoom_{ds}_standard.jsonl"]),
-    ("ntclick-tiny, CPU run 1", ["first_cpu_weights/ntclick-tiny-convstem-2250_{ds}_standard.jsonl"]),
-    ("GrabCut baseline", ["grabcut_baseline/grabcut_{ds}_standard.jsonl"]),
+RUNS = [  # (label, per-object results with {ds} for the dataset)
+    ("ntclick-tiny, CPU run 2, zoom", "second_round/ntclick-tiny-cpu2-zoom_{ds}_standard.jsonl"),
+    ("ntclick-tiny, CPU run 1", "first_cpu_weights/ntclick-tiny-convstem-2250_{ds}_standard.jsonl"),
+    ("GrabCut baseline", "grabcut_baseline/grabcut_{ds}_standard.jsonl"),
 ]
 
 
 def main() -> None:
     summaries = []
-    for label, patterns in RUNS:
+    for label, pattern in RUNS:
         for ds in ("grabcut", "berkeley"):
-            for pattern in patterns:
-                path = RESULTS / pattern.format(ds=ds)
-                for s in summarize_jsonl(path):
-                    summaries.append(dataclasses.replace(s, model=label, dataset=ds))
+            for s in summarize_jsonl(RESULTS / pattern.format(ds=ds)):
+                summaries.append(dataclasses.replace(s, model=label, dataset=ds))
     out = plot_miou_curves(
         summaries,
         ROOT / "docs" / "images" / "ntclick_cpu2_miou.png",

@@ -9,7 +9,6 @@ the seed) and the validation loss against the step, patch stem against conv stem
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import matplotlib
@@ -18,6 +17,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
 from ntclick.image_io import atomic_path  # noqa: E402
+from ntclick.train.metrics_log import read_metrics  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[2]
 RUNS = REPO / "benchmarks" / "results" / "training_cpu1"
@@ -26,8 +26,7 @@ OUT = REPO / "docs" / "images" / "ecp_stem_ab.png"
 
 def read(name: str) -> tuple[dict[int, float], dict[int, float]]:
     train, val = {}, {}
-    for line in (RUNS / f"{name}.metrics.jsonl").read_text().splitlines():
-        row = json.loads(line)
+    for row in read_metrics(RUNS / f"{name}.metrics.jsonl"):
         (train if row["split"] == "train" else val)[row["step"]] = row["loss"]
     return train, val
 

@@ -417,7 +417,7 @@ def _train(
     resume: bool,
     progress: bool,
     stop_at_step: int | None,
-    max_minutes: float | None = None,
+    max_minutes: float | None,
 ) -> TrainResult:
     if max_minutes is not None and not max_minutes > 0:
         raise ValueError(f"max_minutes must be > 0, got {max_minutes}")

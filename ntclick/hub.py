@@ -58,6 +58,7 @@ PREDICTOR_DEFAULTS: dict[str, Any] = {
     "clamp_to_fbu": True,
     "refine": True,
     "zoom_in": False,
+    "brs_steps": 0,
 }
 
 _DTYPES = {

@@ -85,6 +85,13 @@ class NTClickPredictor:
             box would enlarge the object less than ``ZOOM_MIN_GAIN`` times, and at the first click
             (``ZOOM_MIN_CLICKS``: one click says too little about the object's extent).  Costs one more ECP
             forward per click; :meth:`predict_torch` (no clicks, only their maps) never zooms.
+        brs_steps: if above 0, every ECP pass in :meth:`predict` enforces the clicks by
+            backpropagating refinement (:mod:`ntclick.modeling.brs`): at most this many L-BFGS
+            iterations on one feature offset per click, local to the click, until each clicked
+            pixel has its click's class (fg, bg; not bg for nt) with probability ``BRS_TARGET``.
+            A prediction that already agrees with every click costs nothing more; otherwise each
+            iteration is one decoder forward and backward.  :meth:`predict_torch` never does it.
+            Default 0 (off).
 
     Not thread-safe: one predictor holds one image.
     """
@@ -92,6 +99,7 @@ class NTClickPredictor:
     ZOOM_EXPAND = 1.4  # box growth about its centre (RITM's expansion ratio)
     ZOOM_MIN_GAIN = 1.25  # below this enlargement the second ECP pass is not worth its cost
     ZOOM_MIN_CLICKS = 2  # RITM zooms on the previous click's result, so never at the first click
+    BRS_TARGET = 0.95  # class probability BRS demands at each clicked pixel (0.8 measured worse)
 
     def __init__(
         self,
@@ -105,6 +113,7 @@ class NTClickPredictor:
         clamp_to_fbu: bool = True,
         refine: bool = True,
         zoom_in: bool = False,
+        brs_steps: int = 0,
     ) -> None:
         for name, net in (("ecp", ecp), ("hrr", hrr)):
             if not isinstance(net, torch.nn.Module) or not hasattr(net, "config"):
@@ -125,6 +134,9 @@ class NTClickPredictor:
         self.clamp_to_fbu = bool(clamp_to_fbu)
         self.refine = bool(refine)
         self.zoom_in = bool(zoom_in)
+        if isinstance(brs_steps, bool) or not isinstance(brs_steps, (int, np.integer)) or brs_steps < 0:
+            raise ValueError(f"brs_steps must be a non-negative int, got {brs_steps!r}")
+        self.brs_steps = int(brs_steps)
         self.reset_image()
 
     # ------------------------------------------------------------------ weights
@@ -147,7 +159,7 @@ class NTClickPredictor:
         ``name_or_path``: a local folder holding ``config.json`` and ``model.safetensors``
         (never touches the network) or a Hub repo id (``"org/name"``) fetched through the
         Hugging Face cache; ``HF_HUB_OFFLINE=1`` or ``local_files_only=True`` use the cache only.
-        ``overrides`` (``ecp_size``, ``mask_threshold``, ``clamp_to_fbu``, ``refine``, ``zoom_in``) replace the settings
+        ``overrides`` (``ecp_size``, ``mask_threshold``, ``clamp_to_fbu``, ``refine``, ``zoom_in``, ``brs_steps``) replace the settings
         stored in ``config.json``.  See :func:`ntclick.hub.load_pretrained` for the errors.
         """
         unknown = sorted(set(overrides) - set(PREDICTOR_DEFAULTS))
@@ -174,6 +186,7 @@ class NTClickPredictor:
             "clamp_to_fbu": self.clamp_to_fbu,
             "refine": self.refine,
             "zoom_in": self.zoom_in,
+            "brs_steps": self.brs_steps,
         }
 
     def save_pretrained(self, folder: str | os.PathLike, *, dtype: str | torch.dtype | None = None) -> Path:
@@ -374,19 +387,27 @@ class NTClickPredictor:
     def _predict_clicks(self, clicks: list[Click]) -> tuple[torch.Tensor, torch.Tensor]:
         """:meth:`predict_torch` for one validated click list, with zoom-in when enabled."""
         maps = torch.from_numpy(self.click_maps(clicks))[None]
-        logits = self._ecp_logits(maps)
+        h, w = self.original_size  # type: ignore[misc]
+        eh, ew = self._ecp_size_hw  # type: ignore[misc]
+        points = [(c.x, c.y, c.kind) for c in clicks]
+        logits = self._ecp_logits(maps, self._grid_points(points, (ew / w, eh / h), (eh, ew)))
         if self.zoom_in and len(clicks) >= self.ZOOM_MIN_CLICKS:
             box = self.zoom_box(logits[0].argmax(dim=0), clicks)
             if box is not None:
                 logits = self._zoom_logits(logits, clicks, box)
         return self._finish(logits)
 
-    def _ecp_logits(self, click_maps: torch.Tensor) -> torch.Tensor:
-        """ECP logits (B, 3, hh, hw) float32 at the HRR working size, padding cropped."""
+    def _ecp_logits(
+        self, click_maps: torch.Tensor, points: list[tuple[int, int, ClickKind]] | None = None
+    ) -> torch.Tensor:
+        """ECP logits (B, 3, hh, hw) float32 at the HRR working size, padding cropped.  With
+        ``points`` (one click list's ``(row, col, kind)`` on the ECP grid), BRS when enabled."""
         b = click_maps.shape[0]
         eh, ew = self._ecp_size_hw  # type: ignore[misc]
         hh, hw = self._hrr_size_hw  # type: ignore[misc]
-        logits = self.ecp(self._ecp_image.expand(b, -1, -1, -1), click_maps.to(self.device, self.dtype))
+        logits = self._run_ecp(
+            self._ecp_image.expand(b, -1, -1, -1), click_maps.to(self.device, self.dtype), points
+        )
         # Crop the padding, then upsample the logits (not the argmax) for smooth region borders.
         return F.interpolate(
             logits[:, :, :eh, :ew].float(), size=(hh, hw), mode="bilinear", align_corners=False
@@ -443,12 +464,55 @@ class NTClickPredictor:
         maps = encode_disks(
             inside, crop.shape[-2:], radius=float(ecp_c.click_radius), scale=(cw / (x1 - x0), ch / (y1 - y0))
         )
-        crop_logits = self.ecp(crop, torch.from_numpy(maps)[None].to(self.device, self.dtype))
+        grid = self._grid_points(
+            [(c.x, c.y, c.kind) for c in inside], (cw / (x1 - x0), ch / (y1 - y0)), (ch, cw)
+        )
+        crop_logits = self._run_ecp(crop, torch.from_numpy(maps)[None].to(self.device, self.dtype), grid)
         crop_logits = F.interpolate(
             crop_logits[:, :, :ch, :cw].float(), size=(y1 - y0, x1 - x0), mode="bilinear", align_corners=False
         )
         logits[:, :, y0:y1, x0:x1] = crop_logits
         return logits
+
+    def _run_ecp(
+        self, image: torch.Tensor, maps: torch.Tensor, points: list[tuple[int, int, ClickKind]] | None
+    ) -> torch.Tensor:
+        """ECP on one input; with ``points`` and ``brs_steps`` the clicks are enforced (BRS)."""
+        if not self.brs_steps or not points:
+            return self.ecp(image, maps)
+        from ntclick.modeling.brs import click_consistent_logits
+
+        # BRS needs autograd; the features are recomputed outside inference mode so that
+        # they can be saved for the decoder's backward pass.
+        with torch.inference_mode(False), torch.no_grad():
+            features = self.ecp.forward_features(image, maps)
+        with torch.inference_mode(False), torch.enable_grad():
+            logits = click_consistent_logits(
+                self.ecp,
+                features,
+                tuple(image.shape[-2:]),
+                points,
+                steps=self.brs_steps,
+                target=self.BRS_TARGET,
+            )
+        return logits.detach()
+
+    @staticmethod
+    def _grid_points(
+        points: Sequence[tuple[float, float, ClickKind]], scale: tuple[float, float], size: tuple[int, int]
+    ) -> list[tuple[int, int, ClickKind]]:
+        """``(x, y, kind)`` pixels -> ``(row, col, kind)`` on a grid ``size`` = (h, w) scaled by
+        ``scale`` = (sx, sy), pixel centres aligned as in :func:`~ntclick.clicks.encode_disks`."""
+        h, w = size
+        sx, sy = scale
+        return [
+            (
+                int(np.clip(round((y + 0.5) * sy - 0.5), 0, h - 1)),
+                int(np.clip(round((x + 0.5) * sx - 0.5), 0, w - 1)),
+                kind,
+            )
+            for x, y, kind in points
+        ]
 
     def _working_points(self, clicks: Sequence[Click]) -> list[tuple[float, float, ClickKind]]:
         """Clicks as ``(x, y, kind)`` in HRR working pixels, pixel centres aligned as in
@@ -494,5 +558,5 @@ class NTClickPredictor:
             f"{type(self).__name__}(ecp={self.ecp.config.name!r}, hrr={self.hrr.config.name!r}, "
             f"device={str(self.device)!r}, dtype={str(self.dtype).removeprefix('torch.')!r}, "
             f"ecp_size={self.ecp_size}, mask_threshold={self.mask_threshold}, clamp_to_fbu={self.clamp_to_fbu}, "
-            f"refine={self.refine}, zoom_in={self.zoom_in})"
+            f"refine={self.refine}, zoom_in={self.zoom_in}, brs_steps={self.brs_steps})"
         )

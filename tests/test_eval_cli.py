@@ -60,7 +60,7 @@ def test_eval_cli_user_errors_are_one_line(data_root, tmp_path, capsys):
     assert main(_argv(f"berkeley={tmp_path / 'absent'}", tmp_path)) == 2
     assert "folder not found" in capsys.readouterr().err
     assert main(_argv(f"folder={data_root}", tmp_path, "--no-refine")) == 2
-    assert "--no-refine, --zoom-in and --ecp-size apply to --weights" in capsys.readouterr().err
+    assert "--no-refine, --zoom-in, --brs-steps and --ecp-size apply to --weights" in capsys.readouterr().err
 
 
 def test_eval_cli_weights_loads_the_predictor_lazily(data_root, tmp_path, monkeypatch):
@@ -201,3 +201,37 @@ def test_eval_cli_zoom_in_reaches_the_predictor(data_root, tmp_path, tiny_weight
     raw_zoomed = predictor.predict(clicks).soft
     predictor.zoom_in = False
     assert not np.allclose(predictor.predict(clicks).soft[: h // 2, : w // 2], raw_zoomed[: h // 2, : w // 2])
+
+
+def test_eval_cli_brs_steps_reaches_the_predictor(data_root, tmp_path, tiny_weights, monkeypatch, capsys):
+    from ntclick.eval import read_jsonl
+    from ntclick.predictor import NTClickPredictor
+
+    seen = []
+    real_run_ecp = NTClickPredictor._run_ecp
+
+    def spy(self, image, maps, points):
+        seen.append(self.brs_steps)
+        return real_run_ecp(self, image, maps, points)
+
+    monkeypatch.setattr(NTClickPredictor, "_run_ecp", spy)
+    out = tmp_path / "out"
+    argv = ["eval", "--weights", str(tiny_weights), "--dataset", f"folder={data_root}", "--brs-steps", "2"]
+    argv += [
+        "--no-refine",
+        "--ecp-size",
+        "32",
+        "--max-clicks",
+        "2",
+        "--limit",
+        "1",
+        "--out",
+        str(out),
+        "--quiet",
+    ]
+    assert main(argv) == 0
+    assert seen == [2, 2]  # one ECP pass per click, each with the setting
+    (record,) = read_jsonl(out / "ntclick-tiny-ecp-only-brs2_folder_standard.jsonl")
+    assert len(record.ious) == 2
+    assert main(_argv(f"folder={data_root}", tmp_path, "--brs-steps", "2")) == 2
+    assert "--brs-steps" in capsys.readouterr().err

@@ -64,6 +64,13 @@ def register(subparsers) -> None:
         help="with --weights: a second ECP pass on a crop around the object (label gets -zoom)",
     )
     p.add_argument(
+        "--brs-steps",
+        type=int,
+        default=None,
+        metavar="N",
+        help="with --weights: enforce the clicks by backpropagating refinement, at most N L-BFGS steps per ECP pass (label gets -brsN)",
+    )
+    p.add_argument(
         "--ecp-size",
         type=int,
         default=None,
@@ -124,8 +131,12 @@ def handler(args: argparse.Namespace) -> int:
         for msg in datasets[-1].skipped:
             print(f"ntclick eval: skipped: {msg}", file=sys.stderr)
 
-    if args.baseline and (args.no_refine or args.zoom_in or args.ecp_size is not None):
-        raise ValueError("--no-refine, --zoom-in and --ecp-size apply to --weights, not to --baseline")
+    if args.baseline and (
+        args.no_refine or args.zoom_in or args.ecp_size is not None or args.brs_steps is not None
+    ):
+        raise ValueError(
+            "--no-refine, --zoom-in, --brs-steps and --ecp-size apply to --weights, not to --baseline"
+        )
     if args.baseline == "grabcut":
         from ntclick.baselines import GrabCutPredictor
 
@@ -139,12 +150,16 @@ def handler(args: argparse.Namespace) -> int:
             overrides["ecp_size"] = args.ecp_size
         if args.zoom_in:
             overrides["zoom_in"] = True
+        if args.brs_steps is not None:
+            overrides["brs_steps"] = args.brs_steps
         predictor = NTClickPredictor.from_pretrained(args.weights, device=args.device, **overrides)
         label = args.name or Path(str(args.weights).rstrip("/")).name or str(args.weights)
         if args.no_refine and not args.name:
             label += "-ecp-only"
         if args.zoom_in and not args.name:
             label += "-zoom"
+        if args.brs_steps and not args.name:
+            label += f"-brs{args.brs_steps}"
 
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)

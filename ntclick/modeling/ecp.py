@@ -102,12 +102,19 @@ class ECP(nn.Module):
         """Recompute backbone blocks in backward (less activation memory)."""
         self.backbone.set_grad_checkpointing(enable)
 
-    def forward(self, image: Tensor, click_maps: Tensor) -> Tensor:
+    def forward_features(self, image: Tensor, click_maps: Tensor) -> Tensor:
+        """The backbone's last token map (B, H/16, W/16, D), channels last (same inputs as forward)."""
         b, h, w = check_image_batch(image, self.config.size_multiple, "ECP")
         if click_maps.ndim != 4 or tuple(click_maps.shape) != (b, 3, h, w):
             raise ValueError(f"ECP click_maps must have shape {(b, 3, h, w)}, got {tuple(click_maps.shape)}")
         check_unit_range(click_maps, "ECP click_maps", "disk maps from ntclick.clicks.encode_disks")
         x = self.patch_embed(image) + self.click_embed(click_maps.to(image.dtype))
         x = x + self.pos_embed(x.shape[1], x.shape[2]).to(x.dtype)
-        x = self.backbone(x)
-        return self.decoder(x.permute(0, 3, 1, 2), (h, w))
+        return self.backbone(x)
+
+    def forward_head(self, features: Tensor, output_size: tuple[int, int]) -> Tensor:
+        """Logits (B, 3, *output_size) from :meth:`forward_features`' token map (B, h, w, D)."""
+        return self.decoder(features.permute(0, 3, 1, 2), output_size)
+
+    def forward(self, image: Tensor, click_maps: Tensor) -> Tensor:
+        return self.forward_head(self.forward_features(image, click_maps), tuple(image.shape[-2:]))

@@ -2,25 +2,20 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
-from pathlib import Path
 
 import pytest
-
-SCRIPT = Path(__file__).resolve().parents[1] / "benchmarks" / "compare_peers.py"
+from script_loader import REPO, load_script
 
 
 @pytest.fixture(scope="module")
 def peers():
     import sys
 
-    if str(SCRIPT.parent) not in sys.path:  # as when run as a script: it imports bench_predictor
-        sys.path.insert(0, str(SCRIPT.parent))
-    spec = importlib.util.spec_from_file_location("compare_peers", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    benchmarks = str(REPO / "benchmarks")
+    if benchmarks not in sys.path:  # as when run as a script: it imports bench_predictor
+        sys.path.insert(0, benchmarks)
+    return load_script("benchmarks/compare_peers.py")
 
 
 def _row(model, w, h, set_s, first_s, click_s, **extra):

@@ -32,6 +32,23 @@ def _argv(dataset, out, *extra):
     return ["eval", "--baseline", "grabcut", "--dataset", dataset, "--out", str(out), *extra]
 
 
+def _tiny_ecp_only_argv(weights, data_root, out, *extra):
+    """Tiny weights, ECP alone at 32 px, 2 clicks on the first object: an eval in a second."""
+    argv = ["eval", "--weights", str(weights), "--dataset", f"folder={data_root}", *extra]
+    return argv + [
+        "--no-refine",
+        "--ecp-size",
+        "32",
+        "--max-clicks",
+        "2",
+        "--limit",
+        "1",
+        "--out",
+        str(out),
+        "--quiet",
+    ]
+
+
 def test_eval_cli_grabcut_baseline_both_protocols(data_root, tmp_path, capsys):
     out = tmp_path / "results"
     assert main(_argv(f"folder={data_root}", out, "--protocol", "standard,nt", "--max-clicks", "3")) == 0
@@ -176,19 +193,7 @@ def test_eval_cli_zoom_in_reaches_the_predictor(data_root, tmp_path, tiny_weight
 
     monkeypatch.setattr(NTClickPredictor, "zoom_box", fixed_box)
     out = tmp_path / "out"
-    argv = ["eval", "--weights", str(tiny_weights), "--dataset", f"folder={data_root}", "--zoom-in"]
-    argv += [
-        "--no-refine",
-        "--ecp-size",
-        "32",
-        "--max-clicks",
-        "2",
-        "--limit",
-        "1",
-        "--out",
-        str(out),
-        "--quiet",
-    ]
+    argv = _tiny_ecp_only_argv(tiny_weights, data_root, out, "--zoom-in")
     assert main(argv) == 0
     assert boxes == [2]  # asked only at the second click
     (record,) = read_jsonl(out / "ntclick-tiny-ecp-only-zoom_folder_standard.jsonl")
@@ -216,19 +221,7 @@ def test_eval_cli_brs_steps_reaches_the_predictor(data_root, tmp_path, tiny_weig
 
     monkeypatch.setattr(NTClickPredictor, "_run_ecp", spy)
     out = tmp_path / "out"
-    argv = ["eval", "--weights", str(tiny_weights), "--dataset", f"folder={data_root}", "--brs-steps", "2"]
-    argv += [
-        "--no-refine",
-        "--ecp-size",
-        "32",
-        "--max-clicks",
-        "2",
-        "--limit",
-        "1",
-        "--out",
-        str(out),
-        "--quiet",
-    ]
+    argv = _tiny_ecp_only_argv(tiny_weights, data_root, out, "--brs-steps", "2")
     assert main(argv) == 0
     assert seen == [2, 2]  # one ECP pass per click, each with the setting
     (record,) = read_jsonl(out / "ntclick-tiny-ecp-only-brs2_folder_standard.jsonl")

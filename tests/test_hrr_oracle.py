@@ -2,23 +2,17 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
-from pathlib import Path
 
 import cv2
 import numpy as np
+from script_loader import load_script
 
 from ntclick.fbu import fbu_from_mask
 
-SCRIPT = Path(__file__).resolve().parents[1] / "benchmarks" / "hrr_oracle.py"
-
 
 def _script():
-    spec = importlib.util.spec_from_file_location("hrr_oracle", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script("benchmarks/hrr_oracle.py")
 
 
 def test_grabcut_band_decides_only_the_band():

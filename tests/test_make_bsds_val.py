@@ -2,25 +2,20 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 from pathlib import Path
 
 import numpy as np
+from script_loader import load_script
 from test_train_data import make_bsds
 
 from ntclick.eval.datasets import open_dataset
 from ntclick.image_io import load_mask
 from ntclick.train.sources import BSDSRegionPool
 
-SCRIPT = Path(__file__).resolve().parents[1] / "benchmarks" / "make_bsds_val.py"
-
 
 def _script():
-    spec = importlib.util.spec_from_file_location("make_bsds_val", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script("benchmarks/make_bsds_val.py")
 
 
 def test_the_folder_holds_only_validation_images_and_is_reproducible(tmp_path: Path) -> None:

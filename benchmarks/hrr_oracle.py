@@ -15,7 +15,7 @@ same band that need no network:
 
     python benchmarks/hrr_oracle.py --weights PATH --dataset folder=DIR [--limit N]
     python benchmarks/hrr_oracle.py --weights PATH --dataset berkeley --iterations 1 3
-    python benchmarks/hrr_oracle.py --quick    # random tiny networks, two drawn objects: seconds
+    python benchmarks/hrr_oracle.py --quick    # random tiny-preset networks, two drawn objects: seconds
 
 Prints a table and writes ``benchmarks/results/hrr_oracle_<weights>.json`` (atomically).
 Never used for selecting or tuning anything.
@@ -102,24 +102,12 @@ def main(argv: list[str] | None = None) -> int:
 
         from ntclick.modeling import build_ecp, build_hrr
 
-        torch.manual_seed(0)
-        ecp = build_ecp(
-            "tiny", embed_dim=32, depth=2, num_heads=2, pyramid_widths=(8, 8, 8, 8), decoder_dim=8
-        )
-        hrr = build_hrr(
-            "tiny",
-            embed_dim=32,
-            depth=2,
-            num_heads=2,
-            detail_widths=(4, 4, 4, 4),
-            fusion_widths=(8, 8, 8, 4),
-            head_width=4,
-        )
-        predictor = NTClickPredictor(ecp, hrr, ecp_size=64)
+        torch.manual_seed(0)  # the tiny presets, randomly initialised (as bench_predictor --quick)
+        predictor = NTClickPredictor(build_ecp("tiny"), build_hrr("tiny"), ecp_size=64)
         root = Path(tempfile.mkdtemp(prefix="hrr_oracle_quick_"))
         _draw_objects(root)
         dataset = open_dataset("folder", str(root))
-        args.weights = "random tiny networks (--quick)"
+        args.weights = "random tiny-preset networks (--quick)"
         args.out = args.out or RESULTS / "hrr_oracle_quick.json"
     else:
         predictor = NTClickPredictor.from_pretrained(args.weights)

@@ -31,6 +31,7 @@ __all__ = [
     "validate_clicks",
     "encode_disks",
     "click_pixel",
+    "scale_point",
 ]
 
 
@@ -121,6 +122,15 @@ def click_pixel(click: Click) -> tuple[int, int]:
     return int(click.y), int(click.x)
 
 
+def scale_point(x: float, y: float, scale: tuple[float, float]) -> tuple[float, float]:
+    """``(x, y)`` in original pixels -> the same point on a grid resized by ``scale`` = (sx, sy).
+
+    Pixel centres are aligned, as ``cv2.resize`` does: ``x -> (x + 0.5) * sx - 0.5``.  Every
+    coordinate transform of clicks (disk maps, the predictor's working and ECP grids) uses it.
+    """
+    return (x + 0.5) * scale[0] - 0.5, (y + 0.5) * scale[1] - 0.5
+
+
 def clicks_to_arrays(clicks: Iterable[ClickLike]) -> tuple[np.ndarray, np.ndarray]:
     """Clicks -> SAM-style ``(point_coords float64 (N, 2) of x, y, point_labels int64 (N,))``."""
     cs = [as_click(c) for c in clicks]
@@ -204,8 +214,7 @@ def encode_disks(
     r2 = float(radius) ** 2
     for c in clicks:
         c = as_click(c)
-        cx = (c.x + 0.5) * sx - 0.5
-        cy = (c.y + 0.5) * sy - 0.5
+        cx, cy = scale_point(c.x, c.y, (sx, sy))
         # Only the disk's bounding box is touched: encoding stays cheap on large inputs.
         r0, r1 = max(int(math.floor(cy - radius)), 0), min(int(math.ceil(cy + radius)) + 1, h)
         c0, c1 = max(int(math.floor(cx - radius)), 0), min(int(math.ceil(cx + radius)) + 1, w)

@@ -28,7 +28,15 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from ntclick.clicks import Click, ClickKind, ClickLike, clicks_from_arrays, encode_disks, validate_clicks
+from ntclick.clicks import (
+    Click,
+    ClickKind,
+    ClickLike,
+    clicks_from_arrays,
+    encode_disks,
+    scale_point,
+    validate_clicks,
+)
 from ntclick.fbu import BG, FG, UNCERTAIN
 from ntclick.hub import PREDICTOR_DEFAULTS, load_pretrained, parse_device, parse_dtype
 from ntclick.image_io import as_rgb_uint8
@@ -387,10 +395,12 @@ class NTClickPredictor:
     def _predict_clicks(self, clicks: list[Click]) -> tuple[torch.Tensor, torch.Tensor]:
         """:meth:`predict_torch` for one validated click list, with zoom-in when enabled."""
         maps = torch.from_numpy(self.click_maps(clicks))[None]
-        h, w = self.original_size  # type: ignore[misc]
-        eh, ew = self._ecp_size_hw  # type: ignore[misc]
-        points = [(c.x, c.y, c.kind) for c in clicks]
-        logits = self._ecp_logits(maps, self._grid_points(points, (ew / w, eh / h), (eh, ew)))
+        grid = None
+        if self.brs_steps:  # click pixels on the ECP grid, only BRS reads them
+            h, w = self.original_size  # type: ignore[misc]
+            eh, ew = self._ecp_size_hw  # type: ignore[misc]
+            grid = self._grid_points(clicks, (ew / w, eh / h), (eh, ew))
+        logits = self._ecp_logits(maps, grid)
         if self.zoom_in and len(clicks) >= self.ZOOM_MIN_CLICKS:
             box = self.zoom_box(logits[0].argmax(dim=0), clicks)
             if box is not None:
@@ -464,8 +474,8 @@ class NTClickPredictor:
         maps = encode_disks(
             inside, crop.shape[-2:], radius=float(ecp_c.click_radius), scale=(cw / (x1 - x0), ch / (y1 - y0))
         )
-        grid = self._grid_points(
-            [(c.x, c.y, c.kind) for c in inside], (cw / (x1 - x0), ch / (y1 - y0)), (ch, cw)
+        grid = (
+            self._grid_points(inside, (cw / (x1 - x0), ch / (y1 - y0)), (ch, cw)) if self.brs_steps else None
         )
         crop_logits = self._run_ecp(crop, torch.from_numpy(maps)[None].to(self.device, self.dtype), grid)
         crop_logits = F.interpolate(
@@ -499,26 +509,26 @@ class NTClickPredictor:
 
     @staticmethod
     def _grid_points(
-        points: Sequence[tuple[float, float, ClickKind]], scale: tuple[float, float], size: tuple[int, int]
+        clicks: Sequence[Click], scale: tuple[float, float], size: tuple[int, int]
     ) -> list[tuple[int, int, ClickKind]]:
-        """``(x, y, kind)`` pixels -> ``(row, col, kind)`` on a grid ``size`` = (h, w) scaled by
-        ``scale`` = (sx, sy), pixel centres aligned as in :func:`~ntclick.clicks.encode_disks`."""
+        """Clicks -> ``(row, col, kind)`` pixels on a grid ``size`` = (h, w) scaled by ``scale``
+        = (sx, sy) (:func:`~ntclick.clicks.scale_point`), clipped into the grid."""
         h, w = size
-        sx, sy = scale
-        return [
-            (
-                int(np.clip(round((y + 0.5) * sy - 0.5), 0, h - 1)),
-                int(np.clip(round((x + 0.5) * sx - 0.5), 0, w - 1)),
-                kind,
-            )
-            for x, y, kind in points
-        ]
+        points = []
+        for c in clicks:
+            x, y = scale_point(c.x, c.y, scale)
+            points.append((int(np.clip(round(y), 0, h - 1)), int(np.clip(round(x), 0, w - 1)), c.kind))
+        return points
 
     def _working_points(self, clicks: Sequence[Click]) -> list[tuple[float, float, ClickKind]]:
-        """Clicks as ``(x, y, kind)`` in HRR working pixels, pixel centres aligned as in
-        :func:`~ntclick.clicks.encode_disks` (original x -> ``(x + 0.5) * s - 0.5``), clipped at 0."""
-        s = self.hrr_scale
-        return [(max((c.x + 0.5) * s - 0.5, 0.0), max((c.y + 0.5) * s - 0.5, 0.0), c.kind) for c in clicks]
+        """Clicks as ``(x, y, kind)`` in HRR working pixels (:func:`~ntclick.clicks.scale_point`),
+        clipped at 0."""
+        s = (self.hrr_scale, self.hrr_scale)
+        points = []
+        for c in clicks:
+            x, y = scale_point(c.x, c.y, s)
+            points.append((max(x, 0.0), max(y, 0.0), c.kind))
+        return points
 
     def _finish(self, logits: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """ECP logits at the working size -> (soft, fbu) at the original size (see predict_torch)."""

@@ -140,7 +140,7 @@ def test_predictor_brs_changes_nothing_when_clicks_agree(monkeypatch, tmp_path):
     plain, enforced = _predictor(), _predictor(brs_steps=10)
     import ntclick.modeling.brs as brs
 
-    monkeypatch.setattr(brs, "click_violations", lambda logits, points, target: torch.zeros(len(points)))
+    monkeypatch.setattr(brs, "_violations", lambda logits, index, target: torch.zeros(len(index[0])))
     plain.set_image(image)
     enforced.set_image(image)
     np.testing.assert_array_equal(plain.predict(clicks).soft, enforced.predict(clicks).soft)

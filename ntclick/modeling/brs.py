@@ -39,16 +39,22 @@ __all__ = ["click_consistent_logits", "click_violations"]
 _BG, _UNCERTAIN, _FG = 0, 1, 2  # ECP's class indices
 
 
-def _click_log_probs(logits: Tensor, points: Sequence[tuple[int, int, ClickKind]]) -> Tensor:
-    """log P(the click's class set) at each click pixel: (N,) float32 from logits (1, 3, H, W)."""
-    rows = torch.tensor([p[0] for p in points], device=logits.device)
-    cols = torch.tensor([p[1] for p in points], device=logits.device)
+def _click_index(points: Sequence[tuple[int, int, ClickKind]], device: torch.device) -> tuple[Tensor, ...]:
+    """``(rows, cols, is_fg, is_bg)``, each (N,): the clicks as tensors, built once per call."""
+    rows = torch.tensor([p[0] for p in points], device=device)
+    cols = torch.tensor([p[1] for p in points], device=device)
+    is_fg = torch.tensor([p[2] is ClickKind.FG for p in points], device=device)
+    is_bg = torch.tensor([p[2] is ClickKind.BG for p in points], device=device)
+    return rows, cols, is_fg, is_bg
+
+
+def _violations(logits: Tensor, index: tuple[Tensor, ...], target: float) -> Tensor:
+    """:func:`click_violations` with the clicks already in tensors (:func:`_click_index`)."""
+    rows, cols, is_fg, is_bg = index
     log_p = logits[0, :, rows, cols].float().log_softmax(dim=0)  # (3, N)
-    kinds = [p[2] for p in points]
-    fg = torch.tensor([k is ClickKind.FG for k in kinds], device=logits.device)
-    bg = torch.tensor([k is ClickKind.BG for k in kinds], device=logits.device)
     not_bg = torch.logsumexp(log_p[[_UNCERTAIN, _FG]], dim=0)
-    return torch.where(fg, log_p[_FG], torch.where(bg, log_p[_BG], not_bg))
+    log_p_kind = torch.where(is_fg, log_p[_FG], torch.where(is_bg, log_p[_BG], not_bg))
+    return torch.relu(math.log(target) - log_p_kind)
 
 
 def click_violations(logits: Tensor, points: Sequence[tuple[int, int, ClickKind]], target: float) -> Tensor:
@@ -62,7 +68,7 @@ def click_violations(logits: Tensor, points: Sequence[tuple[int, int, ClickKind]
     Returns:
         float32 (N,), zero where the click is satisfied.
     """
-    return torch.relu(math.log(target) - _click_log_probs(logits, points))
+    return _violations(logits, _click_index(points, logits.device), target)
 
 
 def _click_weights(
@@ -117,7 +123,10 @@ def click_consistent_logits(
         raise ValueError(f"sigma must be positive, got {sigma}")
     with torch.no_grad():
         logits = ecp.forward_head(features, output_size)
-    if steps <= 0 or not points or not bool((click_violations(logits, points, target) > 0).any()):
+    if steps <= 0 or not points:
+        return logits
+    index = _click_index(points, features.device)
+    if not bool((_violations(logits, index, target) > 0).any()):
         return logits
 
     weights = _click_weights(points, tuple(features.shape[1:3]), output_size, sigma, features.device)
@@ -131,7 +140,7 @@ def click_consistent_logits(
     def closure() -> Tensor:
         optimizer.zero_grad()
         out = ecp.forward_head(shifted(), output_size)
-        loss = click_violations(out, points, target).sum() + weight_decay * offsets.square().sum()
+        loss = _violations(out, index, target).sum() + weight_decay * offsets.square().sum()
         # Gradients for the offsets only: the network's own parameters never accumulate any.
         (offsets.grad,) = torch.autograd.grad(loss, [offsets])
         return loss.detach()

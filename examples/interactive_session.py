@@ -1,5 +1,6 @@
 """An interactive session, replayed: add clicks one at a time and save an overlay after each.
 
+    python examples/interactive_session.py --out-dir session/      # the bundled weights/ntclick-tiny
     python examples/interactive_session.py --weights path/to/weights --out-dir session/
     python examples/interactive_session.py --baseline grabcut --out-dir session/
 
@@ -20,6 +21,7 @@ from ntclick.image_io import load_image, save_image
 from ntclick.visualize import colorize_fbu, overlay_mask
 
 IMAGE = Path(__file__).parent / "images" / "chelsea.png"
+BUNDLED_WEIGHTS = Path(__file__).resolve().parents[1] / "weights" / "ntclick-tiny"
 
 # What a user might click on the cat, in order (x = column, y = row in pixels).
 SESSION = [
@@ -46,8 +48,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    source = parser.add_mutually_exclusive_group(required=True)
-    source.add_argument("--weights", help="weights folder or Hugging Face Hub repo id")
+    source = parser.add_mutually_exclusive_group()
+    source.add_argument(
+        "--weights",
+        default=str(BUNDLED_WEIGHTS),
+        help="weights folder or Hugging Face Hub repo id (default: the bundled weights/ntclick-tiny)",
+    )
     source.add_argument("--baseline", choices=("grabcut",), help="use a classical baseline instead")
     parser.add_argument("--device", default=None, help="cpu (default), cuda, mps (with --weights)")
     parser.add_argument("--out-dir", type=Path, default=Path("session"), help="folder for the overlays")

@@ -33,7 +33,6 @@ from ntclick.clicks import (
     ClickKind,
     ClickLike,
     clicks_from_arrays,
-    encode_disks,
     scale_point,
     validate_clicks,
 )
@@ -41,6 +40,7 @@ from ntclick.fbu import BG, FG, UNCERTAIN
 from ntclick.hub import PREDICTOR_DEFAULTS, load_pretrained, parse_device, parse_dtype
 from ntclick.image_io import as_rgb_uint8
 from ntclick.prediction import Prediction
+from ntclick.prior import ecp_input_maps
 
 if TYPE_CHECKING:  # pragma: no cover
     from ntclick.modeling import ECP, HRR
@@ -218,6 +218,7 @@ class NTClickPredictor:
         """Forget the current image and its cached tensors."""
         self.original_size: tuple[int, int] | None = None
         self._ecp_image: torch.Tensor | None = None  # (1, 3, He_pad, We_pad) normalized
+        self._ecp_image_u8: np.ndarray | None = None  # (He, We, 3) uint8, for a prior
         self._ecp_size_hw: tuple[int, int] | None = None  # (He, We) before padding
         self._hrr_size_hw: tuple[int, int] | None = None  # HRR working size before padding
         self._hrr_padded_hw: tuple[int, int] | None = None
@@ -268,7 +269,8 @@ class NTClickPredictor:
         h, w = image.shape[:2]
 
         eh, ew = _scaled_size(h, w, self.ecp_size)
-        ecp_image = self._to_input(_resize(image, (eh, ew)), self.ecp.config, int(self.ecp.config.patch_size))
+        ecp_image_u8 = np.ascontiguousarray(_resize(image, (eh, ew)))
+        ecp_image = self._to_input(ecp_image_u8, self.ecp.config, int(self.ecp.config.patch_size))
 
         max_size = int(self.hrr.config.max_size)
         hh, hw = _scaled_size(h, w, max_size) if max(h, w) > max_size else (h, w)
@@ -278,6 +280,7 @@ class NTClickPredictor:
 
         self.original_size = (h, w)
         self._ecp_image = ecp_image
+        self._ecp_image_u8 = ecp_image_u8
         self._ecp_size_hw = (eh, ew)
         self._hrr_size_hw = (hh, hw)
         self._hrr_padded_hw = tuple(hrr_image.shape[-2:])
@@ -293,18 +296,32 @@ class NTClickPredictor:
     def click_maps(self, clicks: Iterable[ClickLike]) -> np.ndarray:
         """Disk maps of ``clicks`` (original-image pixels) on the padded ECP input grid.
 
-        Returns float32 (3, H, W) with channels (fg, bg, nt), ``(H, W) = ecp_input_shape``;
-        disk radius ``ecp.config.click_radius`` pixels of that grid.  Raises ``ValueError`` for
+        Returns float32 (C, H, W) with channels (fg, bg, nt), then the prior map of an ECP with
+        a ``prior`` (``ntclick.prior``), ``(H, W) = ecp_input_shape``; disk radius
+        ``ecp.config.click_radius`` pixels of that grid.  Raises ``ValueError`` for
         a click outside the image, like :meth:`predict`.
         """
         self._require_image()
         h, w = self.original_size  # type: ignore[misc]
         eh, ew = self._ecp_size_hw  # type: ignore[misc]
-        return encode_disks(
-            validate_clicks(clicks, (h, w)),
-            self.ecp_input_shape,
-            radius=float(self.ecp.config.click_radius),
-            scale=(ew / w, eh / h),
+        return self._ecp_maps(self._ecp_image_u8, validate_clicks(clicks, (h, w)), (ew / w, eh / h))
+
+    def _ecp_maps(
+        self, image: np.ndarray, clicks: Sequence[Click], scale: tuple[float, float]
+    ) -> np.ndarray:
+        """ECP's click maps (C, H, W) of ``clicks`` on ``image`` (uint8, ECP's input size before
+        padding), padded to a multiple of the patch size."""
+        c = self.ecp.config
+        m = int(c.patch_size)
+        shape = (-(-image.shape[0] // m) * m, -(-image.shape[1] // m) * m)
+        return ecp_input_maps(
+            image,
+            clicks,
+            radius=float(c.click_radius),
+            prior=c.prior,
+            prior_iterations=c.prior_iterations,
+            scale=scale,
+            shape=shape,
         )
 
     def _parse_clicks(
@@ -375,15 +392,16 @@ class NTClickPredictor:
         """Batched prediction for the current image: one result per set of clicks.
 
         Args:
-            click_maps: float (B, 3, H, W) disk maps (fg, bg, nt) on the padded ECP input grid,
-                ``(H, W) = ecp_input_shape``; build each with :meth:`click_maps`.
+            click_maps: float (B, C, H, W) disk maps (fg, bg, nt), then the prior map when
+                ``ecp.config.prior`` is set (C = ``ecp.config.click_channels``), on the padded
+                ECP input grid, ``(H, W) = ecp_input_shape``; build each with :meth:`click_maps`.
 
         Returns:
             ``(soft, fbu)`` on the predictor's device at the original resolution: ``soft``
             float32 (B, H, W) in [0, 1] and ``fbu`` uint8 (B, H, W) with 0 / 128 / 255.
         """
         self._require_image()
-        expected = (3, *self.ecp_input_shape)
+        expected = (self.ecp.config.click_channels, *self.ecp_input_shape)
         if click_maps.ndim != 4 or tuple(click_maps.shape[1:]) != expected:
             raise ValueError(
                 f"click_maps must have shape (B, {expected[0]}, {expected[1]}, {expected[2]}), "
@@ -466,14 +484,11 @@ class NTClickPredictor:
         y0, y1, x0, x1 = box
         ch, cw = _scaled_size(y1 - y0, x1 - x0, self.ecp_size)
         ecp_c = self.ecp.config
-        crop = self._to_input(
-            _resize(self._hrr_image_u8[y0:y1, x0:x1], (ch, cw)), ecp_c, int(ecp_c.patch_size)
-        )
+        crop_u8 = np.ascontiguousarray(_resize(self._hrr_image_u8[y0:y1, x0:x1], (ch, cw)))
+        crop = self._to_input(crop_u8, ecp_c, int(ecp_c.patch_size))
         points = self._working_points(clicks)
         inside = [Click(x - x0, y - y0, kind) for x, y, kind in points if x0 <= x < x1 and y0 <= y < y1]
-        maps = encode_disks(
-            inside, crop.shape[-2:], radius=float(ecp_c.click_radius), scale=(cw / (x1 - x0), ch / (y1 - y0))
-        )
+        maps = self._ecp_maps(crop_u8, inside, (cw / (x1 - x0), ch / (y1 - y0)))
         grid = (
             self._grid_points(inside, (cw / (x1 - x0), ch / (y1 - y0)), (ch, cw)) if self.brs_steps else None
         )
@@ -504,6 +519,7 @@ class NTClickPredictor:
                 points,
                 steps=self.brs_steps,
                 target=self.BRS_TARGET,
+                click_maps=maps,
             )
         return logits.detach()
 

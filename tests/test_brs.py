@@ -59,7 +59,7 @@ def test_consistent_clicks_cost_one_decoder_pass(monkeypatch):
         reached.append(max(p_bg, p_fg))
     calls = []
     real_head = ecp.forward_head
-    monkeypatch.setattr(ecp, "forward_head", lambda f, s: calls.append(1) or real_head(f, s))
+    monkeypatch.setattr(ecp, "forward_head", lambda f, s, m=None: calls.append(1) or real_head(f, s, m))
     out = click_consistent_logits(ecp, features, (64, 64), points, steps=10, target=min(reached) * 0.99)
     assert len(calls) == 1 and torch.equal(out, plain)
 

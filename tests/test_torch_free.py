@@ -19,6 +19,7 @@ CORE_MODULES = [
     "ntclick.visualize",
     "ntclick.image_io",
     "ntclick.prediction",
+    "ntclick.prior",
 ]
 # Torch-free modules of other parts; checked when they exist in this checkout.
 OPTIONAL_MODULES = [

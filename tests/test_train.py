@@ -182,13 +182,14 @@ def test_tiny_ecp_overfits_a_fixed_batch() -> None:
     model = build_model(config)
     optimizer = build_optimizer(model, config)
     samples = _fixed_ecp_batch(config)
-    images = normalize_image(
-        torch.from_numpy(np.stack([s.image for s in samples])).permute(0, 3, 1, 2),
-        model.config.pixel_mean,
-        model.config.pixel_std,
-    )
+    raw = torch.from_numpy(np.stack([s.image for s in samples])).permute(0, 3, 1, 2)
+    images = normalize_image(raw, model.config.pixel_mean, model.config.pixel_std)
     maps = encode_click_batch(
-        [s.clicks for s in samples], (64, 64), model.config.click_radius, torch.device("cpu")
+        [s.clicks for s in samples],
+        raw,
+        np.stack([s.valid for s in samples]),
+        model.config,
+        torch.device("cpu"),
     )
     gt = torch.from_numpy(np.stack([s.gt_fbu for s in samples]))
     valid = torch.from_numpy(np.stack([s.valid for s in samples]))

@@ -99,6 +99,7 @@ def click_consistent_logits(
     target: float = 0.95,
     sigma: float = 1.5,
     weight_decay: float = 0.1,
+    click_maps: Tensor | None = None,
 ) -> Tensor:
     """ECP logits (1, 3, *output_size) with the clicks enforced (see the module doc).
 
@@ -111,6 +112,7 @@ def click_consistent_logits(
         target: the probability each click's class set must reach.
         sigma: reach of each click's feature offset, in tokens (16 input pixels each).
         weight_decay: weight of ``sum_i |b_i|^2``.
+        click_maps: the maps ``features`` were computed from (needed by an ECP with a prior).
 
     Returns:
         detached logits in the decoder's dtype.
@@ -122,7 +124,7 @@ def click_consistent_logits(
     if sigma <= 0:
         raise ValueError(f"sigma must be positive, got {sigma}")
     with torch.no_grad():
-        logits = ecp.forward_head(features, output_size)
+        logits = ecp.forward_head(features, output_size, click_maps)
     if steps <= 0 or not points:
         return logits
     index = _click_index(points, features.device)
@@ -139,7 +141,7 @@ def click_consistent_logits(
 
     def closure() -> Tensor:
         optimizer.zero_grad()
-        out = ecp.forward_head(shifted(), output_size)
+        out = ecp.forward_head(shifted(), output_size, click_maps)
         loss = _violations(out, index, target).sum() + weight_decay * offsets.square().sum()
         # Gradients for the offsets only: the network's own parameters never accumulate any.
         (offsets.grad,) = torch.autograd.grad(loss, [offsets])
@@ -147,4 +149,4 @@ def click_consistent_logits(
 
     optimizer.step(closure)
     with torch.no_grad():
-        return ecp.forward_head(shifted(), output_size)
+        return ecp.forward_head(shifted(), output_size, click_maps)

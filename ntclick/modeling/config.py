@@ -12,6 +12,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+from ntclick.prior import PRIOR_KINDS
+
 __all__ = [
     "ATTENTION_MODES",
     "POS_EMBED_KINDS",
@@ -116,6 +118,11 @@ class ECPConfig(_ConfigBase):
         drop_path_rate: stochastic depth at the last block (linear from 0).
         layer_scale_init: LayerScale init value, or None for no LayerScale.
         pixel_mean, pixel_std: normalization on 0..255 RGB values.
+        prior: "none" (the method as published) or "grabcut": a click-seeded GrabCut mask at
+            the input size is a fourth click-map channel, embedded with the clicks and added
+            to the logits through a 1x1 conv (``ntclick.prior``; a small-data measure for
+            training from scratch).
+        prior_iterations: GrabCut iterations of the "grabcut" prior.
     """
 
     name: str = "tiny"
@@ -134,6 +141,8 @@ class ECPConfig(_ConfigBase):
     layer_scale_init: float | None = None
     pixel_mean: tuple[float, float, float] = IMAGENET_MEAN
     pixel_std: tuple[float, float, float] = IMAGENET_STD
+    prior: str = "none"
+    prior_iterations: int = 3
 
     def __post_init__(self) -> None:
         self.pyramid_widths = tuple(self.pyramid_widths)
@@ -149,6 +158,9 @@ class ECPConfig(_ConfigBase):
             )
         if self.stem not in STEM_KINDS:
             raise ValueError(f"ECPConfig.stem must be one of {STEM_KINDS}, got {self.stem!r}")
+        if self.prior not in PRIOR_KINDS:
+            raise ValueError(f"ECPConfig.prior must be one of {PRIOR_KINDS}, got {self.prior!r}")
+        _check_positive(self, "prior_iterations")
         _check_widths(self, "pyramid_widths", 4)
         if len(self.pixel_mean) != 3 or len(self.pixel_std) != 3 or min(self.pixel_std) <= 0:
             raise ValueError("pixel_mean and pixel_std must be 3 values each, pixel_std > 0")
@@ -157,6 +169,11 @@ class ECPConfig(_ConfigBase):
     def size_multiple(self) -> int:
         """Input height and width must be multiples of this (the patch size)."""
         return self.patch_size
+
+    @property
+    def click_channels(self) -> int:
+        """Channels of the click maps: (fg, bg, nt), plus the prior when ``prior`` is not "none"."""
+        return 3 if self.prior == "none" else 4
 
 
 @dataclass

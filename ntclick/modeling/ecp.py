@@ -73,8 +73,9 @@ class ECP(nn.Module):
 
     ``forward(image, click_maps)``:
         image: (B, 3, H, W) float, normalized with ``config.pixel_mean/std`` on 0..255 values.
-        click_maps: (B, 3, H, W) float in {0, 1}, channels (fg, bg, nt) as drawn by
-            ``ntclick.clicks.encode_disks``.
+        click_maps: (B, C, H, W) float in [0, 1], C = ``config.click_channels``: channels
+            (fg, bg, nt) as drawn by ``ntclick.clicks.encode_disks``, then, with a ``prior``,
+            the prior map (``ntclick.prior.click_prior``).
         H and W must be multiples of ``config.patch_size`` (16); otherwise ``ValueError``.
     Returns logits (B, 3, H, W) over (bg, uncertain, fg).
     """
@@ -85,7 +86,14 @@ class ECP(nn.Module):
         c = config
         stem = ConvStem if c.stem == "conv" else PatchEmbed
         self.patch_embed = stem(3, c.embed_dim, c.patch_size)
-        self.click_embed = PatchEmbed(3, c.embed_dim, c.patch_size)
+        self.click_embed = PatchEmbed(c.click_channels, c.embed_dim, c.patch_size)
+        # The prior also reaches the logits at full input resolution: the 1/16 tokens alone
+        # would blur it.  Initialised to follow it (fg where 1, bg where 0).
+        self.prior_logits = nn.Conv2d(1, 3, 1) if c.prior != "none" else None
+        if self.prior_logits is not None:
+            with torch.no_grad():
+                self.prior_logits.weight.copy_(torch.tensor([-4.0, 0.0, 4.0]).view(3, 1, 1, 1))
+                self.prior_logits.bias.copy_(torch.tensor([2.0, 0.0, -2.0]))
         self.pos_embed = AbsolutePositionEmbedding(c.embed_dim, c.pos_embed_size // c.patch_size)
         self.backbone = PlainViT(
             c.embed_dim,
@@ -105,16 +113,28 @@ class ECP(nn.Module):
     def forward_features(self, image: Tensor, click_maps: Tensor) -> Tensor:
         """The backbone's last token map (B, H/16, W/16, D), channels last (same inputs as forward)."""
         b, h, w = check_image_batch(image, self.config.size_multiple, "ECP")
-        if click_maps.ndim != 4 or tuple(click_maps.shape) != (b, 3, h, w):
-            raise ValueError(f"ECP click_maps must have shape {(b, 3, h, w)}, got {tuple(click_maps.shape)}")
+        shape = (b, self.config.click_channels, h, w)
+        if click_maps.ndim != 4 or tuple(click_maps.shape) != shape:
+            raise ValueError(f"ECP click_maps must have shape {shape}, got {tuple(click_maps.shape)}")
         check_unit_range(click_maps, "ECP click_maps", "disk maps from ntclick.clicks.encode_disks")
         x = self.patch_embed(image) + self.click_embed(click_maps.to(image.dtype))
         x = x + self.pos_embed(x.shape[1], x.shape[2]).to(x.dtype)
         return self.backbone(x)
 
-    def forward_head(self, features: Tensor, output_size: tuple[int, int]) -> Tensor:
-        """Logits (B, 3, *output_size) from :meth:`forward_features`' token map (B, h, w, D)."""
-        return self.decoder(features.permute(0, 3, 1, 2), output_size)
+    def forward_head(
+        self, features: Tensor, output_size: tuple[int, int], click_maps: Tensor | None = None
+    ) -> Tensor:
+        """Logits (B, 3, *output_size) from :meth:`forward_features`' token map (B, h, w, D).
+
+        With a ``prior``, ``click_maps`` (the same as given to ``forward_features``, of
+        ``output_size``) is required: its prior channel is added to the logits.
+        """
+        logits = self.decoder(features.permute(0, 3, 1, 2), output_size)
+        if self.prior_logits is None:
+            return logits
+        if click_maps is None:
+            raise ValueError("this ECP has a prior: forward_head needs the click_maps")
+        return logits + self.prior_logits(click_maps[:, 3:4].to(logits.dtype))
 
     def forward(self, image: Tensor, click_maps: Tensor) -> Tensor:
-        return self.forward_head(self.forward_features(image, click_maps), tuple(image.shape[-2:]))
+        return self.forward_head(self.forward_features(image, click_maps), tuple(image.shape[-2:]), click_maps)

@@ -13,11 +13,13 @@ from __future__ import annotations
 import os
 from typing import Any
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from ntclick.clicks import Click, encode_disks
+from ntclick.clicks import Click
+from ntclick.prior import ecp_input_maps
 from ntclick.train.checkpoint import model_from_checkpoint
 from ntclick.train.config import expand_path
 
@@ -64,10 +66,21 @@ def predict_crop_fbu(
     )
     x = normalize_image(small, ecp.config.pixel_mean, ecp.config.pixel_std)
     scale = size / crop
+    c = ecp.config
+    pixels = small.round().clamp(0, 255).to(torch.uint8).permute(0, 2, 3, 1).cpu().numpy()
     maps = torch.stack(
         [
-            torch.from_numpy(encode_disks(c, (size, size), ecp.config.click_radius, scale=scale))
-            for c in clicks
+            torch.from_numpy(
+                ecp_input_maps(
+                    np.ascontiguousarray(pixels[i]),
+                    clicks[i],
+                    radius=c.click_radius,
+                    prior=c.prior,
+                    prior_iterations=c.prior_iterations,
+                    scale=scale,
+                )
+            )
+            for i in range(len(clicks))
         ]
     ).to(images.device)
     with autocast():

@@ -41,9 +41,10 @@ from torch import nn
 from torch.utils.data import DataLoader
 
 from ntclick.clicker import next_fbu_click
-from ntclick.clicks import Click, encode_disks
+from ntclick.clicks import Click
 from ntclick.fbu import fbu_from_classes
 from ntclick.image_io import atomic_write_bytes
+from ntclick.prior import ecp_input_maps
 from ntclick.train.checkpoint import (
     LAST_CHECKPOINT,
     capture_rng_state,
@@ -157,10 +158,37 @@ def build_scheduler(
 
 
 def encode_click_batch(
-    clicks: list[list[Click]], size: tuple[int, int], radius: float, device: torch.device
+    clicks: list[list[Click]], images: torch.Tensor, valid: np.ndarray, config: Any, device: torch.device
 ) -> torch.Tensor:
-    """Per-sample click lists (sample pixels) -> float32 (B, 3, H, W) disk maps (fg, bg, nt)."""
-    maps = np.stack([encode_disks(c, size, radius) for c in clicks])
+    """Per-sample click lists (sample pixels) -> float32 (B, C, H, W) ECP click maps.
+
+    Args:
+        clicks: per-sample clicks in sample pixels.
+        images: uint8 (B, 3, H, W) samples (read only when ``config.prior`` is set: the prior
+            is computed on each sample's unpadded top-left box).
+        valid: bool (B, H, W), False in padding.
+        config: the :class:`~ntclick.modeling.ECPConfig`.
+        device: where the maps go.
+    """
+    size = tuple(images.shape[-2:])
+    pixels = images.permute(0, 2, 3, 1).cpu().numpy() if config.prior != "none" else None
+
+    def maps_for(b: int) -> np.ndarray:
+        image = np.zeros((1, 1, 3), np.uint8)
+        if pixels is not None:
+            rows, cols = valid[b].any(axis=1), valid[b].any(axis=0)
+            image = np.ascontiguousarray(pixels[b, : max(1, rows.sum()), : max(1, cols.sum())])
+        return ecp_input_maps(
+            image,
+            clicks[b],
+            radius=config.click_radius,
+            prior=config.prior,
+            prior_iterations=config.prior_iterations,
+            shape=size,
+        )
+
+    # GrabCut releases the GIL: the batch's priors are computed side by side.
+    maps = np.stack(list(_clicker_pool().map(maps_for, range(len(clicks)))))
     return torch.from_numpy(maps).to(device)
 
 
@@ -173,6 +201,7 @@ def simulate_extra_clicks(
     valid: np.ndarray,
     num_extra: int,
     autocast: Any,
+    raw_images: torch.Tensor | None = None,
 ) -> list[list[Click]]:
     """Iterative click simulation (RITM/SimpleClick): ``num_extra`` rounds of predict, then
     add the NT clicker's next click per sample (none once a sample has no error left).
@@ -185,6 +214,8 @@ def simulate_extra_clicks(
         valid: bool (B, S, S), False in padding (never an error, never clicked).
         num_extra: number of rounds.
         autocast: the autocast context factory of the run.
+        raw_images: uint8 (B, 3, S, S), the same images before normalisation (needed by an
+            ECP with a prior).
 
     Returns:
         New per-sample click lists.
@@ -195,7 +226,11 @@ def simulate_extra_clicks(
     size = tuple(images.shape[-2:])
     try:
         for _ in range(num_extra):
-            maps = encode_click_batch(clicks, size, net.config.click_radius, images.device)
+            if raw_images is None:
+                if net.config.prior != "none":
+                    raise ValueError("an ECP with a prior needs raw_images for the click simulation")
+                raw_images = torch.zeros((len(clicks), 3, *size), dtype=torch.uint8)
+            maps = encode_click_batch(clicks, raw_images, valid, net.config, images.device)
             with autocast():
                 logits = net(images, maps)
             pred = logits.argmax(1).to(torch.uint8).cpu().numpy()
@@ -273,9 +308,16 @@ def _forward_loss(
         num_extra = _num_extra_clicks(config, step) if model.training else 0
         if num_extra:
             clicks = simulate_extra_clicks(
-                net, images, clicks, batch["gt_fbu"].numpy(), batch["valid"].numpy(), num_extra, autocast
+                net,
+                images,
+                clicks,
+                batch["gt_fbu"].numpy(),
+                batch["valid"].numpy(),
+                num_extra,
+                autocast,
+                raw_images=batch["image"],
             )
-        maps = encode_click_batch(clicks, tuple(images.shape[-2:]), net.config.click_radius, device)
+        maps = encode_click_batch(clicks, batch["image"], batch["valid"].numpy(), net.config, device)
         with autocast():
             logits = model(images, maps)
         gt_fbu = batch["gt_fbu"].to(device, non_blocking=True)

@@ -1,0 +1,114 @@
+"""Click-conditioned colour priors: an optional fourth input map of ECP.
+
+ntclick trains its networks from scratch on a few hundred real images (no pretrained weights
+exist here), and a network that has seen so little data has not learnt what every classical
+interactive method knows: the object is the region whose colours look like those under the
+fg clicks and unlike those under the bg clicks.  ``ECPConfig.prior = "grabcut"`` hands ECP
+that knowledge as an input: a click-seeded GrabCut mask (:mod:`ntclick.baselines.grabcut`, the
+same trimap rules as the baseline) computed at ECP's input size for the current clicks, drawn
+as one more channel after the (fg, bg, nt) disk maps.  ECP learns where to trust it.
+
+Kinds: ``"none"`` (no prior channel, the method as published) and ``"grabcut"``.
+
+Torch-free: NumPy and OpenCV only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+import numpy as np
+
+from ntclick.baselines.grabcut import GrabCutPredictor
+from ntclick.clicks import Click, ClickLike, as_click, encode_disks, scale_point
+
+__all__ = ["PRIOR_KINDS", "click_prior", "ecp_input_maps"]
+
+PRIOR_KINDS = ("none", "grabcut")
+
+
+def click_prior(
+    image: np.ndarray,
+    clicks: Iterable[ClickLike],
+    *,
+    kind: str = "grabcut",
+    iterations: int = 3,
+    click_radius: int = 5,
+    scale: float | tuple[float, float] = 1.0,
+    shape: Sequence[int] | None = None,
+) -> np.ndarray:
+    """The prior map of ``clicks`` on ``image``.
+
+    Args:
+        image: uint8 RGB (h, w, 3): the image at the network's input size, without padding.
+        clicks: clicks in original-image pixels; ``scale`` maps them onto ``image``
+            (:func:`~ntclick.clicks.scale_point`, pixel centres aligned) and they are clipped
+            into it.
+        kind: one of :data:`PRIOR_KINDS`.
+        iterations: GrabCut iterations.
+        click_radius: radius in ``image`` pixels of each fg/bg click's definite disk.
+        scale: ``image`` size over original size, one number or ``(sx, sy)``.
+        shape: ``(H, W)`` of the padded network input (default ``(h, w)``); padding is 0.
+
+    Returns:
+        float32 (H, W): 1 where the prior says foreground, else 0 (all 0 for ``"none"`` and
+        for clicks with no fg or nt click).
+    """
+    if kind not in PRIOR_KINDS:
+        raise ValueError(f"unknown prior kind {kind!r}; expected one of {PRIOR_KINDS}")
+    if not (isinstance(image, np.ndarray) and image.dtype == np.uint8 and image.ndim == 3 and image.shape[2] == 3):
+        got = f"{image.dtype} {image.shape}" if isinstance(image, np.ndarray) else type(image).__name__
+        raise ValueError(f"click_prior needs a uint8 (h, w, 3) RGB image, got {got}")
+    h, w = image.shape[:2]
+    out_h, out_w = (h, w) if shape is None else (int(shape[0]), int(shape[1]))
+    if out_h < h or out_w < w:
+        raise ValueError(f"shape {(out_h, out_w)} is smaller than the image {(h, w)}")
+    out = np.zeros((out_h, out_w), np.float32)
+    if kind == "none":
+        return out
+    sx, sy = (scale, scale) if np.isscalar(scale) else scale
+    moved = []
+    for c in clicks:
+        c = as_click(c)
+        x, y = scale_point(c.x, c.y, (sx, sy))
+        # Clip into the image: a click on the last original pixel may land a hair outside.
+        moved.append(Click(float(np.clip(x, 0, w - 1)), float(np.clip(y, 0, h - 1)), c.kind))
+    grabcut = GrabCutPredictor(iterations=iterations, click_radius=click_radius)
+    grabcut.set_image(image)
+    out[:h, :w] = grabcut.predict(moved).mask
+    return out
+
+
+def ecp_input_maps(
+    image: np.ndarray,
+    clicks: Iterable[ClickLike],
+    *,
+    radius: float,
+    prior: str = "none",
+    prior_iterations: int = 3,
+    scale: float | tuple[float, float] = 1.0,
+    shape: Sequence[int] | None = None,
+) -> np.ndarray:
+    """ECP's click maps: the (fg, bg, nt) disks, then the prior map when ``prior`` is not "none".
+
+    Args:
+        image: uint8 RGB (h, w, 3) at ECP's input size, without padding (read only for a prior).
+        clicks: clicks in original-image pixels, mapped onto ``image`` by ``scale``.
+        radius: disk radius in ``image`` pixels (``ECPConfig.click_radius``).
+        prior, prior_iterations: ``ECPConfig.prior`` and ``ECPConfig.prior_iterations``.
+        scale: ``image`` size over original size, one number or ``(sx, sy)``.
+        shape: ``(H, W)`` of the padded ECP input (default ``(h, w)``).
+
+    Returns:
+        float32 (C, H, W), C = 3 or 4 (``ECPConfig.click_channels``).
+    """
+    clicks = [as_click(c) for c in clicks]
+    shape = tuple(image.shape[:2]) if shape is None else (int(shape[0]), int(shape[1]))
+    disks = encode_disks(clicks, shape, radius=radius, scale=scale)
+    if prior == "none":
+        return disks
+    radius_px = max(1, int(round(radius)))
+    prior_map = click_prior(
+        image, clicks, kind=prior, iterations=prior_iterations, click_radius=radius_px, scale=scale, shape=shape
+    )
+    return np.concatenate([disks, prior_map[None]], axis=0)

@@ -1,0 +1,236 @@
+"""The click-conditioned GrabCut prior: the torch-free maps, ECP's fourth channel, the
+predictor and the trainer that feed it."""
+
+from __future__ import annotations
+
+import contextlib
+
+import numpy as np
+import pytest
+import torch
+from tiny_models import ECP_TINY, HRR_TINY
+
+from ntclick.baselines.grabcut import GrabCutPredictor
+from ntclick.clicks import Click, encode_disks
+from ntclick.modeling import ECPConfig, build_ecp, build_hrr, normalize_image
+from ntclick.predictor import NTClickPredictor
+from ntclick.prior import PRIOR_KINDS, click_prior, ecp_input_maps
+
+
+def square_image(h: int = 60, w: int = 80, box=(15, 45, 20, 60), seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """A noisy dark image with a noisy bright square; returns (image, bool mask of the square)."""
+    rng = np.random.default_rng(seed)
+    image = rng.integers(0, 60, (h, w, 3)).astype(np.uint8)
+    y0, y1, x0, x1 = box
+    image[y0:y1, x0:x1] = rng.integers(190, 256, (y1 - y0, x1 - x0, 3)).astype(np.uint8)
+    mask = np.zeros((h, w), bool)
+    mask[y0:y1, x0:x1] = True
+    return image, mask
+
+
+def iou(a: np.ndarray, b: np.ndarray) -> float:
+    return float((a & b).sum()) / float((a | b).sum())
+
+
+# --------------------------------------------------------------------------- torch-free maps
+
+
+def test_grabcut_prior_finds_the_clicked_colour_region_and_pads_with_zero():
+    image, mask = square_image()
+    prior = click_prior(image, [Click(40, 30, "fg"), Click(3, 3, "bg")], shape=(64, 96))
+    assert prior.shape == (64, 96) and prior.dtype == np.float32
+    assert set(np.unique(prior)) <= {0.0, 1.0}
+    assert iou(prior[:60, :80] > 0.5, mask) > 0.9
+    assert not prior[60:].any() and not prior[:, 80:].any()
+
+
+def test_prior_equals_the_grabcut_baseline_with_the_same_settings():
+    image, _ = square_image(seed=1)
+    clicks = [Click(30, 20, "fg"), Click(70, 50, "bg"), Click(50, 40, "nt")]
+    baseline = GrabCutPredictor(iterations=2, click_radius=3)
+    baseline.set_image(image)
+    expected = baseline.predict(clicks).mask
+    got = click_prior(image, clicks, iterations=2, click_radius=3)
+    assert np.array_equal(got > 0.5, expected)
+
+
+def test_prior_maps_original_clicks_onto_the_small_image():
+    """Clicks on a 2x larger original land where the same clicks, halved, land by hand."""
+    image, _ = square_image()
+    clicks = [Click(81, 61, "fg"), Click(5, 5, "bg")]  # original pixels at twice the size
+    halved = [Click((c.x + 0.5) * 0.5 - 0.5, (c.y + 0.5) * 0.5 - 0.5, c.kind) for c in clicks]
+    assert np.array_equal(click_prior(image, clicks, scale=0.5), click_prior(image, halved))
+    # The last original pixel maps a hair past the small image: it is clipped in, not rejected.
+    edge = click_prior(image, [Click(159.9, 119.9, "fg")], scale=0.5)
+    assert edge.shape == (60, 80)
+
+
+def test_prior_none_and_no_foreground_seed_are_empty():
+    image, _ = square_image()
+    assert not click_prior(image, [Click(40, 30, "fg")], kind="none").any()
+    assert not click_prior(image, [Click(3, 3, "bg")]).any()
+    assert not click_prior(image, []).any()
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        (dict(kind="colour"), "unknown prior kind 'colour'"),
+        (dict(shape=(10, 10)), "smaller than the image"),
+    ],
+)
+def test_prior_rejects_bad_arguments(kwargs, message):
+    image, _ = square_image()
+    with pytest.raises(ValueError, match=message):
+        click_prior(image, [Click(40, 30, "fg")], **kwargs)
+
+
+def test_prior_rejects_a_non_uint8_image():
+    with pytest.raises(ValueError, match=r"uint8 \(h, w, 3\) RGB image, got float32"):
+        click_prior(np.zeros((8, 8, 3), np.float32), [Click(1, 1, "fg")])
+
+
+def test_ecp_input_maps_are_the_disks_then_the_prior():
+    image, _ = square_image()
+    clicks = [Click(40, 30, "fg"), Click(3, 3, "bg"), Click(70, 10, "nt")]
+    plain = ecp_input_maps(image, clicks, radius=3, shape=(64, 80))
+    assert plain.shape == (3, 64, 80)
+    assert np.array_equal(plain, encode_disks(clicks, (64, 80), radius=3))
+    with_prior = ecp_input_maps(image, clicks, radius=3, prior="grabcut", prior_iterations=2, shape=(64, 80))
+    assert with_prior.shape == (4, 64, 80)
+    assert np.array_equal(with_prior[:3], plain)
+    assert np.array_equal(
+        with_prior[3], click_prior(image, clicks, iterations=2, click_radius=3, shape=(64, 80))
+    )
+
+
+# --------------------------------------------------------------------------- ECP
+
+
+def test_config_knows_the_prior_kinds():
+    assert PRIOR_KINDS == ("none", "grabcut")
+    assert ECPConfig().click_channels == 3
+    config = ECPConfig(prior="grabcut")
+    assert config.click_channels == 4
+    assert ECPConfig.from_dict(config.to_dict()) == config
+    with pytest.raises(ValueError, match="ECPConfig.prior must be one of"):
+        ECPConfig(prior="colour")
+    with pytest.raises(ValueError, match="prior_iterations must be > 0"):
+        ECPConfig(prior="grabcut", prior_iterations=0)
+
+
+def prior_ecp(seed: int = 0):
+    torch.manual_seed(seed)
+    return build_ecp("tiny", **ECP_TINY, prior="grabcut").eval()
+
+
+@torch.no_grad()
+def test_ecp_with_a_prior_checks_the_channels_and_starts_by_following_the_prior():
+    ecp = prior_ecp()
+    image = torch.zeros(1, 3, 32, 48)
+    with pytest.raises(ValueError, match=r"click_maps must have shape \(1, 4, 32, 48\)"):
+        ecp(image, torch.zeros(1, 3, 32, 48))
+    maps = torch.zeros(1, 4, 32, 48)
+    maps[0, 3, 8:24, 10:30] = 1.0
+    features = ecp.forward_features(image, maps)
+    with pytest.raises(ValueError, match="needs the click_maps"):
+        ecp.forward_head(features, (32, 48))
+    logits = ecp(image, maps)
+    assert torch.equal(logits, ecp.forward_head(features, (32, 48), maps))
+    # At initialisation the 1x1 prior path dominates the (small) decoder output.
+    classes = logits.argmax(1)[0]
+    assert (classes[8:24, 10:30] == 2).all() and (classes[maps[0, 3] == 0] == 0).all()
+
+
+def test_ecp_prior_path_gets_gradients():
+    ecp = prior_ecp().train()
+    maps = torch.zeros(2, 4, 32, 32)
+    maps[:, 3, :16] = 1.0
+    ecp(torch.randn(2, 3, 32, 32), maps).logsumexp(1).mean().backward()
+    assert ecp.prior_logits.weight.grad is not None and ecp.prior_logits.weight.grad.abs().sum() > 0
+    assert ecp.click_embed.proj.weight.shape[1] == 4
+
+
+# --------------------------------------------------------------------------- predictor and trainer
+
+
+def prior_predictor(**kwargs) -> NTClickPredictor:
+    torch.manual_seed(0)
+    hrr = build_hrr("tiny", **HRR_TINY)
+    return NTClickPredictor(prior_ecp(), hrr, ecp_size=64, **kwargs)
+
+
+def test_predictor_feeds_the_prior_of_the_ecp_image():
+    image, mask = square_image(120, 160, box=(30, 90, 40, 120))
+    p = prior_predictor()
+    p.set_image(image)
+    clicks = [Click(80, 60, "fg"), Click(5, 5, "bg")]
+    maps = p.click_maps(clicks)
+    assert maps.shape == (4, *p.ecp_input_shape) == (4, 48, 64)
+    small = p._ecp_image_u8
+    assert small.shape == (48, 64, 3)
+    expected = click_prior(small, clicks, iterations=3, click_radius=5, scale=0.4, shape=(48, 64))
+    assert np.array_equal(maps[3], expected)
+    # The untrained network follows its prior: the predicted FBU map is mostly the square.
+    pred = p.predict(clicks)
+    assert pred.mask.shape == (120, 160)
+    assert iou(pred.fbu != 0, mask) > 0.8
+
+
+def test_predictor_with_a_prior_zooms_and_round_trips(tmp_path):
+    image, _ = square_image(120, 160, box=(40, 80, 60, 100))
+    p = prior_predictor(zoom_in=True, refine=False)
+    p.set_image(image)
+    clicks = [Click(80, 60, "fg"), Click(5, 5, "bg")]
+    calls = []
+    real_forward = p.ecp.forward
+
+    def counting_forward(img, click_maps):
+        calls.append(tuple(click_maps.shape))
+        return real_forward(img, click_maps)
+
+    p.ecp.forward = counting_forward
+    p.predict(clicks)
+    assert len(calls) == 2 and all(shape[1] == 4 for shape in calls)  # the zoom crop has a prior too
+    del p.ecp.forward
+    q = NTClickPredictor.from_pretrained(p.save_pretrained(tmp_path / "w"))
+    assert q.ecp.config.prior == "grabcut" and q.ecp.config.prior_iterations == 3
+    q.set_image(image)
+    np.testing.assert_allclose(q.predict(clicks).soft, p.predict(clicks).soft, atol=1e-5)
+
+
+def test_trainer_computes_the_prior_on_each_samples_unpadded_box():
+    from ntclick.train.trainer import encode_click_batch
+
+    image, mask = square_image(40, 48, box=(10, 30, 12, 36))
+    raw = np.zeros((2, 64, 64, 3), np.uint8)
+    valid = np.zeros((2, 64, 64), bool)
+    raw[0, :40, :48], valid[0, :40, :48] = image, True
+    raw[1], valid[1] = 255, True  # all white: everything looks like the fg click
+    clicks = [[Click(24, 20, "fg"), Click(2, 2, "bg")], [Click(30, 30, "fg")]]
+    config = ECPConfig(prior="grabcut", prior_iterations=2, click_radius=3)
+    maps = encode_click_batch(clicks, torch.from_numpy(raw).permute(0, 3, 1, 2), valid, config, torch.device("cpu"))
+    assert maps.shape == (2, 4, 64, 64)
+    expected = click_prior(image, clicks[0], iterations=2, click_radius=3, shape=(64, 64))
+    assert np.array_equal(maps[0, 3].numpy(), expected)
+    assert iou(maps[0, 3, :40, :48].numpy() > 0.5, mask) > 0.9 and not maps[0, 3, 40:].any()
+    assert maps[1, 3].all()
+    plain = encode_click_batch(clicks, torch.from_numpy(raw).permute(0, 3, 1, 2), valid, ECPConfig(click_radius=3), torch.device("cpu"))
+    assert plain.shape == (2, 3, 64, 64) and torch.equal(plain, maps[:, :3])
+
+
+def test_iterative_simulation_with_a_prior_needs_the_raw_images():
+    from ntclick.train.trainer import simulate_extra_clicks
+
+    ecp = prior_ecp()
+    image, _ = square_image(64, 64, box=(16, 48, 16, 48))
+    raw = torch.from_numpy(image).permute(2, 0, 1)[None]
+    images = normalize_image(raw, ecp.config.pixel_mean, ecp.config.pixel_std)
+    gt = np.zeros((1, 64, 64), np.uint8)
+    gt[0, 16:48, 16:48] = 255
+    valid = np.ones((1, 64, 64), bool)
+    clicks = [[Click(30, 30, "fg")]]
+    with pytest.raises(ValueError, match="needs raw_images"):
+        simulate_extra_clicks(ecp, images, clicks, gt, valid, 1, contextlib.nullcontext)
+    out = simulate_extra_clicks(ecp, images, clicks, gt, valid, 2, contextlib.nullcontext, raw_images=raw)
+    assert out[0][0] == clicks[0][0] and len(out[0]) >= 1 and clicks == [[Click(30, 30, "fg")]]

@@ -304,16 +304,16 @@ class NTClickPredictor:
         self._require_image()
         h, w = self.original_size  # type: ignore[misc]
         eh, ew = self._ecp_size_hw  # type: ignore[misc]
-        return self._ecp_maps(self._ecp_image_u8, validate_clicks(clicks, (h, w)), (ew / w, eh / h))
+        return self._ecp_maps(
+            self._ecp_image_u8, validate_clicks(clicks, (h, w)), (ew / w, eh / h), self.ecp_input_shape
+        )
 
     def _ecp_maps(
-        self, image: np.ndarray, clicks: Sequence[Click], scale: tuple[float, float]
+        self, image: np.ndarray, clicks: Sequence[Click], scale: tuple[float, float], shape: tuple[int, int]
     ) -> np.ndarray:
         """ECP's click maps (C, H, W) of ``clicks`` on ``image`` (uint8, ECP's input size before
-        padding), padded to a multiple of the patch size."""
+        padding), on the padded input grid ``shape`` = (H, W)."""
         c = self.ecp.config
-        m = int(c.patch_size)
-        shape = (-(-image.shape[0] // m) * m, -(-image.shape[1] // m) * m)
         return ecp_input_maps(
             image,
             clicks,
@@ -488,7 +488,7 @@ class NTClickPredictor:
         crop = self._to_input(crop_u8, ecp_c, int(ecp_c.patch_size))
         points = self._working_points(clicks)
         inside = [Click(x - x0, y - y0, kind) for x, y, kind in points if x0 <= x < x1 and y0 <= y < y1]
-        maps = self._ecp_maps(crop_u8, inside, (cw / (x1 - x0), ch / (y1 - y0)))
+        maps = self._ecp_maps(crop_u8, inside, (cw / (x1 - x0), ch / (y1 - y0)), tuple(crop.shape[-2:]))
         grid = (
             self._grid_points(inside, (cw / (x1 - x0), ch / (y1 - y0)), (ch, cw)) if self.brs_steps else None
         )

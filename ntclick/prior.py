@@ -56,7 +56,9 @@ def click_prior(
     """
     if kind not in PRIOR_KINDS:
         raise ValueError(f"unknown prior kind {kind!r}; expected one of {PRIOR_KINDS}")
-    if not (isinstance(image, np.ndarray) and image.dtype == np.uint8 and image.ndim == 3 and image.shape[2] == 3):
+    if not (
+        isinstance(image, np.ndarray) and image.dtype == np.uint8 and image.ndim == 3 and image.shape[2] == 3
+    ):
         got = f"{image.dtype} {image.shape}" if isinstance(image, np.ndarray) else type(image).__name__
         raise ValueError(f"click_prior needs a uint8 (h, w, 3) RGB image, got {got}")
     h, w = image.shape[:2]
@@ -109,6 +111,12 @@ def ecp_input_maps(
         return disks
     radius_px = max(1, int(round(radius)))
     prior_map = click_prior(
-        image, clicks, kind=prior, iterations=prior_iterations, click_radius=radius_px, scale=scale, shape=shape
+        image,
+        clicks,
+        kind=prior,
+        iterations=prior_iterations,
+        click_radius=radius_px,
+        scale=scale,
+        shape=shape,
     )
     return np.concatenate([disks, prior_map[None]], axis=0)

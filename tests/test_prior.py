@@ -17,7 +17,9 @@ from ntclick.predictor import NTClickPredictor
 from ntclick.prior import PRIOR_KINDS, click_prior, ecp_input_maps
 
 
-def square_image(h: int = 60, w: int = 80, box=(15, 45, 20, 60), seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+def square_image(
+    h: int = 60, w: int = 80, box=(15, 45, 20, 60), seed: int = 0
+) -> tuple[np.ndarray, np.ndarray]:
     """A noisy dark image with a noisy bright square; returns (image, bool mask of the square)."""
     rng = np.random.default_rng(seed)
     image = rng.integers(0, 60, (h, w, 3)).astype(np.uint8)
@@ -209,13 +211,21 @@ def test_trainer_computes_the_prior_on_each_samples_unpadded_box():
     raw[1], valid[1] = 255, True  # all white: everything looks like the fg click
     clicks = [[Click(24, 20, "fg"), Click(2, 2, "bg")], [Click(30, 30, "fg")]]
     config = ECPConfig(prior="grabcut", prior_iterations=2, click_radius=3)
-    maps = encode_click_batch(clicks, torch.from_numpy(raw).permute(0, 3, 1, 2), valid, config, torch.device("cpu"))
+    maps = encode_click_batch(
+        clicks, torch.from_numpy(raw).permute(0, 3, 1, 2), valid, config, torch.device("cpu")
+    )
     assert maps.shape == (2, 4, 64, 64)
     expected = click_prior(image, clicks[0], iterations=2, click_radius=3, shape=(64, 64))
     assert np.array_equal(maps[0, 3].numpy(), expected)
     assert iou(maps[0, 3, :40, :48].numpy() > 0.5, mask) > 0.9 and not maps[0, 3, 40:].any()
     assert maps[1, 3].all()
-    plain = encode_click_batch(clicks, torch.from_numpy(raw).permute(0, 3, 1, 2), valid, ECPConfig(click_radius=3), torch.device("cpu"))
+    plain = encode_click_batch(
+        clicks,
+        torch.from_numpy(raw).permute(0, 3, 1, 2),
+        valid,
+        ECPConfig(click_radius=3),
+        torch.device("cpu"),
+    )
     assert plain.shape == (2, 3, 64, 64) and torch.equal(plain, maps[:, :3])
 
 

@@ -137,4 +137,6 @@ class ECP(nn.Module):
         return logits + self.prior_logits(click_maps[:, 3:4].to(logits.dtype))
 
     def forward(self, image: Tensor, click_maps: Tensor) -> Tensor:
-        return self.forward_head(self.forward_features(image, click_maps), tuple(image.shape[-2:]), click_maps)
+        return self.forward_head(
+            self.forward_features(image, click_maps), tuple(image.shape[-2:]), click_maps
+        )

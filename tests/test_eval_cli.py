@@ -77,7 +77,7 @@ def test_eval_cli_user_errors_are_one_line(data_root, tmp_path, capsys):
     assert main(_argv(f"berkeley={tmp_path / 'absent'}", tmp_path)) == 2
     assert "folder not found" in capsys.readouterr().err
     assert main(_argv(f"folder={data_root}", tmp_path, "--no-refine")) == 2
-    assert "--no-refine, --zoom-in, --brs-steps and --ecp-size apply to --weights" in capsys.readouterr().err
+    assert "--refine/--no-refine, --zoom-in, --brs-steps and --ecp-size apply to --weights" in capsys.readouterr().err
 
 
 def test_eval_cli_weights_loads_the_predictor_lazily(data_root, tmp_path, monkeypatch):
@@ -174,6 +174,31 @@ def test_eval_cli_no_refine_evaluates_ecp_alone(data_root, tmp_path, tiny_weight
     predictor.refine = True  # the refined mask differs, so the flag was not ignored
     refined = predictor.predict([Click(c.x, c.y, c.kind) for c in record.clicks[:1]])
     assert not np.array_equal(refined.soft, prediction.soft)
+
+
+def test_eval_cli_refine_turns_hrr_on_for_weights_stored_without_it(data_root, tmp_path, tiny_weights):
+    """--refine overrides a stored ``refine: false``; the label says HRR."""
+    from ntclick.clicks import Click
+    from ntclick.eval import open_dataset, read_jsonl
+    from ntclick.metrics import iou
+    from ntclick.predictor import NTClickPredictor
+
+    stored = NTClickPredictor.from_pretrained(tiny_weights, refine=False).save_pretrained(tmp_path / "w")
+    out = tmp_path / "out"
+    argv = ["eval", "--weights", str(stored), "--dataset", f"folder={data_root}", "--refine"]
+    argv += ["--max-clicks", "1", "--limit", "1", "--out", str(out), "--quiet"]
+    assert main(argv) == 0
+    (record,) = read_jsonl(out / "w-hrr_folder_standard.jsonl")
+    sample = open_dataset("folder", data_root)[0].load()
+    predictor = NTClickPredictor.from_pretrained(stored)
+    assert predictor.refine is False
+    predictor.set_image(sample.image)
+    clicks = [Click(c.x, c.y, c.kind) for c in record.clicks[:1]]
+    ecp_alone = predictor.predict(clicks)
+    predictor.refine = True
+    refined = predictor.predict(clicks)
+    assert record.ious[0] == pytest.approx(iou(refined.soft > 0.49, sample.gt))
+    assert not np.array_equal(refined.soft, ecp_alone.soft)
 
 
 def test_eval_cli_zoom_in_reaches_the_predictor(data_root, tmp_path, tiny_weights, monkeypatch):

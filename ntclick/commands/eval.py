@@ -54,9 +54,11 @@ def register(subparsers) -> None:
     )
     p.add_argument("--device", default=None, help="torch device for --weights, e.g. cuda or cpu")
     p.add_argument(
-        "--no-refine",
-        action="store_true",
-        help="with --weights: ECP alone, upsampled, without HRR (the refinement ablation); label gets -ecp-only",
+        "--refine",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="with --weights: HRR on (--refine, label gets -hrr) or off (--no-refine: ECP alone, upsampled, "
+        "the refinement ablation; label gets -ecp-only); default: the setting stored with the weights",
     )
     p.add_argument(
         "--zoom-in",
@@ -132,10 +134,10 @@ def handler(args: argparse.Namespace) -> int:
             print(f"ntclick eval: skipped: {msg}", file=sys.stderr)
 
     if args.baseline and (
-        args.no_refine or args.zoom_in or args.ecp_size is not None or args.brs_steps is not None
+        args.refine is not None or args.zoom_in or args.ecp_size is not None or args.brs_steps is not None
     ):
         raise ValueError(
-            "--no-refine, --zoom-in, --brs-steps and --ecp-size apply to --weights, not to --baseline"
+            "--refine/--no-refine, --zoom-in, --brs-steps and --ecp-size apply to --weights, not to --baseline"
         )
     if args.baseline == "grabcut":
         from ntclick.baselines import GrabCutPredictor
@@ -145,7 +147,7 @@ def handler(args: argparse.Namespace) -> int:
     else:
         from ntclick.predictor import NTClickPredictor
 
-        overrides: dict = {"refine": False} if args.no_refine else {}
+        overrides: dict = {} if args.refine is None else {"refine": args.refine}
         if args.ecp_size is not None:
             overrides["ecp_size"] = args.ecp_size
         if args.zoom_in:
@@ -154,8 +156,8 @@ def handler(args: argparse.Namespace) -> int:
             overrides["brs_steps"] = args.brs_steps
         predictor = NTClickPredictor.from_pretrained(args.weights, device=args.device, **overrides)
         label = args.name or Path(str(args.weights).rstrip("/")).name or str(args.weights)
-        if args.no_refine and not args.name:
-            label += "-ecp-only"
+        if args.refine is not None and not args.name:
+            label += "-hrr" if args.refine else "-ecp-only"
         if args.zoom_in and not args.name:
             label += "-zoom"
         if args.brs_steps and not args.name:

@@ -82,7 +82,7 @@ def click_prior(
 
 
 def ecp_input_maps(
-    image: np.ndarray,
+    image: np.ndarray | None,
     clicks: Iterable[ClickLike],
     *,
     radius: float,
@@ -94,7 +94,8 @@ def ecp_input_maps(
     """ECP's click maps: the (fg, bg, nt) disks, then the prior map when ``prior`` is not "none".
 
     Args:
-        image: uint8 RGB (h, w, 3) at ECP's input size, without padding (read only for a prior).
+        image: uint8 RGB (h, w, 3) at ECP's input size, without padding; read only for a
+            prior, so it may be None (with ``shape`` given) when ``prior`` is "none".
         clicks: clicks in original-image pixels, mapped onto ``image`` by ``scale``.
         radius: disk radius in ``image`` pixels (``ECPConfig.click_radius``).
         prior, prior_iterations: ``ECPConfig.prior`` and ``ECPConfig.prior_iterations``.
@@ -104,6 +105,8 @@ def ecp_input_maps(
     Returns:
         float32 (C, H, W), C = 3 or 4 (``ECPConfig.click_channels``).
     """
+    if image is None and (prior != "none" or shape is None):
+        raise ValueError(f"ecp_input_maps needs the image for prior {prior!r} or without a shape")
     clicks = [as_click(c) for c in clicks]
     shape = tuple(image.shape[:2]) if shape is None else (int(shape[0]), int(shape[1]))
     disks = encode_disks(clicks, shape, radius=radius, scale=scale)

@@ -67,17 +67,20 @@ def predict_crop_fbu(
     x = normalize_image(small, ecp.config.pixel_mean, ecp.config.pixel_std)
     scale = size / crop
     c = ecp.config
-    pixels = small.round().clamp(0, 255).to(torch.uint8).permute(0, 2, 3, 1).cpu().numpy()
+    pixels = None  # the prior's input only: no device-to-host copy without one
+    if c.prior != "none":
+        pixels = small.round().clamp(0, 255).to(torch.uint8).permute(0, 2, 3, 1).cpu().numpy()
     maps = torch.stack(
         [
             torch.from_numpy(
                 ecp_input_maps(
-                    np.ascontiguousarray(pixels[i]),
+                    None if pixels is None else np.ascontiguousarray(pixels[i]),
                     clicks[i],
                     radius=c.click_radius,
                     prior=c.prior,
                     prior_iterations=c.prior_iterations,
                     scale=scale,
+                    shape=(size, size),
                 )
             )
             for i in range(len(clicks))

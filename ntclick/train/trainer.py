@@ -158,23 +158,33 @@ def build_scheduler(
 
 
 def encode_click_batch(
-    clicks: list[list[Click]], images: torch.Tensor, valid: np.ndarray, config: Any, device: torch.device
+    clicks: list[list[Click]],
+    images: torch.Tensor | None,
+    valid: np.ndarray,
+    config: Any,
+    device: torch.device,
 ) -> torch.Tensor:
     """Per-sample click lists (sample pixels) -> float32 (B, C, H, W) ECP click maps.
 
     Args:
         clicks: per-sample clicks in sample pixels.
-        images: uint8 (B, 3, H, W) samples (read only when ``config.prior`` is set: the prior
-            is computed on each sample's unpadded top-left box).
+        images: uint8 (B, 3, H, W) samples, read only when ``config.prior`` is set (the prior
+            is computed on each sample's unpadded top-left box); may be None otherwise.
         valid: bool (B, H, W), False in padding.
         config: the :class:`~ntclick.modeling.ECPConfig`.
         device: where the maps go.
     """
-    size = tuple(images.shape[-2:])
-    pixels = images.permute(0, 2, 3, 1).cpu().numpy() if config.prior != "none" else None
+    size = tuple(valid.shape[-2:])
+    pixels = None
+    if config.prior != "none":
+        if images is None:
+            raise ValueError(
+                "an ECP with a prior needs raw_images: the uint8 images its prior is computed on"
+            )
+        pixels = images.permute(0, 2, 3, 1).cpu().numpy()
 
     def maps_for(b: int) -> np.ndarray:
-        image = np.zeros((1, 1, 3), np.uint8)
+        image = None
         if pixels is not None:
             rows, cols = valid[b].any(axis=1), valid[b].any(axis=0)
             image = np.ascontiguousarray(pixels[b, : max(1, rows.sum()), : max(1, cols.sum())])
@@ -223,13 +233,8 @@ def simulate_extra_clicks(
     clicks = [list(c) for c in clicks]
     was_training = net.training
     net.eval()
-    size = tuple(images.shape[-2:])
     try:
         for _ in range(num_extra):
-            if raw_images is None:
-                if net.config.prior != "none":
-                    raise ValueError("an ECP with a prior needs raw_images for the click simulation")
-                raw_images = torch.zeros((len(clicks), 3, *size), dtype=torch.uint8)
             maps = encode_click_batch(clicks, raw_images, valid, net.config, images.device)
             with autocast():
                 logits = net(images, maps)

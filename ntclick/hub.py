@@ -59,6 +59,7 @@ PREDICTOR_DEFAULTS: dict[str, Any] = {
     "refine": True,
     "zoom_in": False,
     "brs_steps": 0,
+    "grabcut_iterations": 0,
 }
 
 _DTYPES = {

@@ -77,7 +77,10 @@ def test_eval_cli_user_errors_are_one_line(data_root, tmp_path, capsys):
     assert main(_argv(f"berkeley={tmp_path / 'absent'}", tmp_path)) == 2
     assert "folder not found" in capsys.readouterr().err
     assert main(_argv(f"folder={data_root}", tmp_path, "--no-refine")) == 2
-    assert "--refine/--no-refine, --zoom-in, --brs-steps and --ecp-size apply to --weights" in capsys.readouterr().err
+    assert (
+        "--refine/--no-refine, --zoom-in, --brs-steps, --grabcut-iterations and --ecp-size apply to --weights"
+        in capsys.readouterr().err
+    )
 
 
 def test_eval_cli_weights_loads_the_predictor_lazily(data_root, tmp_path, monkeypatch):
@@ -253,3 +256,26 @@ def test_eval_cli_brs_steps_reaches_the_predictor(data_root, tmp_path, tiny_weig
     assert len(record.ious) == 2
     assert main(_argv(f"folder={data_root}", tmp_path, "--brs-steps", "2")) == 2
     assert "--brs-steps" in capsys.readouterr().err
+
+
+def test_eval_cli_grabcut_iterations_reaches_the_predictor(
+    data_root, tmp_path, tiny_weights, monkeypatch, capsys
+):
+    from ntclick.eval import read_jsonl
+    from ntclick.predictor import NTClickPredictor
+
+    seen = []
+    real = NTClickPredictor._grabcut_band
+
+    def spy(self, soft, fbu, clicks):
+        seen.append(self.grabcut_iterations)
+        return real(self, soft, fbu, clicks)
+
+    monkeypatch.setattr(NTClickPredictor, "_grabcut_band", spy)
+    out = tmp_path / "out"
+    assert main(_tiny_ecp_only_argv(tiny_weights, data_root, out, "--grabcut-iterations", "2")) == 0
+    assert seen == [2, 2]  # one GrabCut step per click
+    (record,) = read_jsonl(out / "ntclick-tiny-ecp-only-gc2_folder_standard.jsonl")
+    assert len(record.ious) == 2
+    assert main(_argv(f"folder={data_root}", tmp_path, "--grabcut-iterations", "2")) == 2
+    assert "--grabcut-iterations" in capsys.readouterr().err

@@ -70,6 +70,7 @@ def test_save_then_load_gives_identical_outputs(tmp_path, no_network):
         "refine": True,
         "zoom_in": False,
         "brs_steps": 0,
+        "grabcut_iterations": 0,
     }
     assert config["ecp"] == ecp.config.to_dict() and config["hrr"] == hrr.config.to_dict()
     with safe_open(folder / "model.safetensors", "pt") as f:

@@ -20,6 +20,7 @@ CORE_MODULES = [
     "ntclick.image_io",
     "ntclick.prediction",
     "ntclick.prior",
+    "ntclick.band_grabcut",
 ]
 # Torch-free modules of other parts; checked when they exist in this checkout.
 OPTIONAL_MODULES = [

@@ -73,6 +73,14 @@ def register(subparsers) -> None:
         help="with --weights: enforce the clicks by backpropagating refinement, at most N L-BFGS steps per ECP pass (label gets -brsN)",
     )
     p.add_argument(
+        "--grabcut-iterations",
+        type=int,
+        default=None,
+        metavar="N",
+        help="with --weights: GrabCut decides the uncertain band, N iterations per click, 0 = off "
+        "(default: the stored setting; label gets -gcN)",
+    )
+    p.add_argument(
         "--ecp-size",
         type=int,
         default=None,
@@ -134,10 +142,14 @@ def handler(args: argparse.Namespace) -> int:
             print(f"ntclick eval: skipped: {msg}", file=sys.stderr)
 
     if args.baseline and (
-        args.refine is not None or args.zoom_in or args.ecp_size is not None or args.brs_steps is not None
+        args.refine is not None
+        or args.zoom_in
+        or args.ecp_size is not None
+        or args.brs_steps is not None
+        or args.grabcut_iterations is not None
     ):
         raise ValueError(
-            "--refine/--no-refine, --zoom-in, --brs-steps and --ecp-size apply to --weights, not to --baseline"
+            "--refine/--no-refine, --zoom-in, --brs-steps, --grabcut-iterations and --ecp-size apply to --weights, not to --baseline"
         )
     if args.baseline == "grabcut":
         from ntclick.baselines import GrabCutPredictor
@@ -154,6 +166,8 @@ def handler(args: argparse.Namespace) -> int:
             overrides["zoom_in"] = True
         if args.brs_steps is not None:
             overrides["brs_steps"] = args.brs_steps
+        if args.grabcut_iterations is not None:
+            overrides["grabcut_iterations"] = args.grabcut_iterations
         predictor = NTClickPredictor.from_pretrained(args.weights, device=args.device, **overrides)
         label = args.name or Path(str(args.weights).rstrip("/")).name or str(args.weights)
         if args.refine is not None and not args.name:
@@ -162,6 +176,8 @@ def handler(args: argparse.Namespace) -> int:
             label += "-zoom"
         if args.brs_steps and not args.name:
             label += f"-brs{args.brs_steps}"
+        if args.grabcut_iterations is not None and not args.name:
+            label += f"-gc{args.grabcut_iterations}"
 
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)

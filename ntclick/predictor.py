@@ -10,7 +10,8 @@ The pipeline (DESIGN.md sections 3-5)::
     predict(clicks)              per interaction:
         click disks at the ECP input -> ECP logits -> upsampled to the HRR working size -> argmax
         = FBU map -> HRR(features, FBU) = soft mask -> padding cropped, resized to the original
-        size -> mask = soft > mask_threshold
+        size -> mask = soft > mask_threshold -> with ``grabcut_iterations``, GrabCut decides the
+        uncertain band at the working size (``ntclick.band_grabcut``)
 
 Like SAM's predictor it is stateless per call: ``predict`` takes the whole click list each time,
 so undo is dropping the last click, and the same call always gives the same answer.

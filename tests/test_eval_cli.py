@@ -236,46 +236,31 @@ def test_eval_cli_zoom_in_reaches_the_predictor(data_root, tmp_path, tiny_weight
     assert not np.allclose(predictor.predict(clicks).soft[: h // 2, : w // 2], raw_zoomed[: h // 2, : w // 2])
 
 
-def test_eval_cli_brs_steps_reaches_the_predictor(data_root, tmp_path, tiny_weights, monkeypatch, capsys):
-    from ntclick.eval import read_jsonl
-    from ntclick.predictor import NTClickPredictor
-
-    seen = []
-    real_run_ecp = NTClickPredictor._run_ecp
-
-    def spy(self, image, maps, points):
-        seen.append(self.brs_steps)
-        return real_run_ecp(self, image, maps, points)
-
-    monkeypatch.setattr(NTClickPredictor, "_run_ecp", spy)
-    out = tmp_path / "out"
-    argv = _tiny_ecp_only_argv(tiny_weights, data_root, out, "--brs-steps", "2")
-    assert main(argv) == 0
-    assert seen == [2, 2]  # one ECP pass per click, each with the setting
-    (record,) = read_jsonl(out / "ntclick-tiny-ecp-only-brs2_folder_standard.jsonl")
-    assert len(record.ious) == 2
-    assert main(_argv(f"folder={data_root}", tmp_path, "--brs-steps", "2")) == 2
-    assert "--brs-steps" in capsys.readouterr().err
-
-
-def test_eval_cli_grabcut_iterations_reaches_the_predictor(
-    data_root, tmp_path, tiny_weights, monkeypatch, capsys
+@pytest.mark.parametrize(
+    "method, setting, flag, suffix",
+    [
+        ("_run_ecp", "brs_steps", "--brs-steps", "brs2"),  # once per ECP pass
+        ("_grabcut_band", "grabcut_iterations", "--grabcut-iterations", "gc2"),  # once per click
+    ],
+)
+def test_eval_cli_predictor_settings_reach_the_predictor(
+    method, setting, flag, suffix, data_root, tmp_path, tiny_weights, monkeypatch, capsys
 ):
     from ntclick.eval import read_jsonl
     from ntclick.predictor import NTClickPredictor
 
     seen = []
-    real = NTClickPredictor._grabcut_band
+    real = getattr(NTClickPredictor, method)
 
-    def spy(self, soft, fbu, clicks):
-        seen.append(self.grabcut_iterations)
-        return real(self, soft, fbu, clicks)
+    def spy(self, *args):
+        seen.append(getattr(self, setting))
+        return real(self, *args)
 
-    monkeypatch.setattr(NTClickPredictor, "_grabcut_band", spy)
+    monkeypatch.setattr(NTClickPredictor, method, spy)
     out = tmp_path / "out"
-    assert main(_tiny_ecp_only_argv(tiny_weights, data_root, out, "--grabcut-iterations", "2")) == 0
-    assert seen == [2, 2]  # one GrabCut step per click
-    (record,) = read_jsonl(out / "ntclick-tiny-ecp-only-gc2_folder_standard.jsonl")
+    assert main(_tiny_ecp_only_argv(tiny_weights, data_root, out, flag, "2")) == 0
+    assert seen == [2, 2]  # two clicks, ECP without zoom: one call per click, each with the setting
+    (record,) = read_jsonl(out / f"ntclick-tiny-ecp-only-{suffix}_folder_standard.jsonl")
     assert len(record.ious) == 2
-    assert main(_argv(f"folder={data_root}", tmp_path, "--grabcut-iterations", "2")) == 2
-    assert "--grabcut-iterations" in capsys.readouterr().err
+    assert main(_argv(f"folder={data_root}", tmp_path, flag, "2")) == 2
+    assert flag in capsys.readouterr().err

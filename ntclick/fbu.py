@@ -136,7 +136,11 @@ def fbu_from_mask(mask: np.ndarray, kernel_size: int = 5, iterations: int = 3) -
     eroded = cv2.erode(m, kernel, iterations=iterations)
     # eroded <= mask <= dilated (the square kernel contains its anchor), so one OR of two bit
     # masks gives 0 | 0 = BG, 128 | 0 = UNCERTAIN and 128 | 255 = FG without any fancy indexing.
-    return cv2.bitwise_or(cv2.bitwise_and(dilated, UNCERTAIN), eroded)
+    # NumPy, not cv2.bitwise_*: OpenCV 5.1 turns the scalar 128 into a (4, 1) array and then
+    # broadcasts a 1x1 mask to (4, 1).
+    out = np.bitwise_and(dilated, UNCERTAIN)
+    out |= eroded
+    return out
 
 
 def random_fbu_from_mask(

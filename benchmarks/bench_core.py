@@ -2,7 +2,9 @@
 
 Times ``fbu_from_mask``, ``next_click``, ``next_fbu_click``, ``iou`` and ``boundary_iou`` on
 synthetic but realistic masks (a large blob with thin strands, and a prediction that misses
-strands, erodes one side and adds a false-positive blob) at 1024x1024 and 4096x4096.
+strands, erodes one side and adds a false-positive blob) at 1024x1024 and 4096x4096, and the
+predictor's optional band step ``grabcut_band`` (3 iterations, as the bundled weights run it)
+on a noisy two-colour image of the ground truth with the prediction as the network's guess.
 
     python benchmarks/bench_core.py            # full run, median of 7 repeats
     python benchmarks/bench_core.py --quick    # tiny sizes, seconds: checks that it works
@@ -27,6 +29,7 @@ import cv2
 import numpy as np
 
 import ntclick
+from ntclick.band_grabcut import grabcut_band
 from ntclick.clicker import next_click, next_fbu_click
 from ntclick.fbu import fbu_from_mask
 from ntclick.image_io import atomic_write_bytes
@@ -78,6 +81,12 @@ def run(sizes: list[int], repeats: int) -> list[dict]:
         empty = np.zeros_like(gt)
         gt_fbu, pred_fbu = fbu_from_mask(gt), fbu_from_mask(pred)
         empty_fbu = fbu_from_mask(empty)
+        rng = np.random.default_rng(1)
+        image = np.where(gt[..., None], np.uint8([200, 60, 40]), np.uint8([40, 90, 190]))
+        image = cv2.add(image, rng.integers(0, 40, image.shape, dtype=np.uint8))
+        soft = cv2.GaussianBlur(pred.astype(np.float32), (0, 0), 2.0 * size / 1024)
+        band_fbu = fbu_from_mask(pred, 5, max(3, size // 256))
+        band_click = [(size // 2, size // 2, "fg")]
         cases = {
             "fbu_from_mask": lambda gt=gt: fbu_from_mask(gt),
             "next_click (first click, empty pred)": lambda gt=gt, e=empty: next_click(e, gt),
@@ -86,6 +95,9 @@ def run(sizes: list[int], repeats: int) -> list[dict]:
             "next_fbu_click (flawed pred)": lambda g=gt_fbu, p=pred_fbu: next_fbu_click(p, g),
             "iou": lambda gt=gt, p=pred: iou(p, gt),
             "boundary_iou": lambda gt=gt, p=pred: boundary_iou(p, gt),
+            "grabcut_band (3 iterations)": lambda i=image, s=soft, f=band_fbu, c=band_click: grabcut_band(
+                i, s, f, c
+            ),
         }
         for name, fn in cases.items():
             wall, cpu = median_ms(fn, repeats)

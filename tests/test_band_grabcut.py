@@ -197,8 +197,14 @@ def test_predictor_grabcut_step_works_above_the_hrr_working_size():
     p.set_image(image)
     assert p.hrr_scale < 1.0
     cy, cx = image.shape[0] // 2, image.shape[1] // 2
-    pred = p.predict([Click(cx, cy, "fg")])
-    assert pred.mask.shape == truth.shape and pred.mask[cy, cx]
+    # Clicks are moved onto the halved working image and the mask back: a bg click just inside
+    # the disk's edge and an fg click on an odd pixel keep their kind (the 5 px click disks
+    # survive the nearest-neighbour upsampling).
+    r = max_size // 6
+    clicks = [Click(cx, cy, "fg"), Click(cx + r - 1, cy, "bg"), Click(cx - r + 1, cy + 1, "fg")]
+    pred = p.predict(clicks)
+    assert pred.mask.shape == truth.shape
+    assert pred.mask[cy, cx] and not pred.mask[cy, cx + r - 1] and pred.mask[cy + 1, cx - r + 1]
 
 
 @pytest.mark.parametrize("bad", [-1, 1.5, True, "2"])

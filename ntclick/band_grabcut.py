@@ -33,7 +33,8 @@ from collections.abc import Iterable
 import cv2
 import numpy as np
 
-from ntclick.clicks import ClickKind, ClickLike, click_pixel, validate_clicks
+from ntclick.baselines.grabcut import grabcut_foreground, paint_click_seeds
+from ntclick.clicks import ClickLike, validate_clicks
 from ntclick.fbu import BG, FG, UNCERTAIN
 
 __all__ = ["band_seeds", "grabcut_band"]
@@ -99,14 +100,7 @@ def band_seeds(
             region = cv2.erode(region, kernel, borderType=cv2.BORDER_REPLICATE)
         seeds[region > 0] = definite
     nt_r = 3 * int(click_radius) if nt_radius is None else int(nt_radius)
-    value = {ClickKind.FG: cv2.GC_FGD, ClickKind.BG: cv2.GC_BGD, ClickKind.NT: cv2.GC_PR_FGD}
-    cs = validate_clicks(clicks, (h, w))
-    for c in cs:
-        row, col = click_pixel(c)
-        radius = nt_r if c.kind is ClickKind.NT else int(click_radius)
-        cv2.circle(seeds, (col, row), radius, int(value[c.kind]), thickness=-1)
-    for c in cs:
-        seeds[click_pixel(c)] = value[c.kind]
+    paint_click_seeds(seeds, validate_clicks(clicks, (h, w)), int(click_radius), nt_r)
     return seeds
 
 
@@ -178,20 +172,7 @@ def grabcut_band(
         box_seeds = cv2.resize(box_seeds, (sw, sh), interpolation=cv2.INTER_NEAREST)
         if not np.isin(box_seeds, _FG_LIKE).any() or not np.isin(box_seeds, _BG_LIKE).any():
             return fg_like
-    bgr = np.ascontiguousarray(box_image[:, :, ::-1])
-    bgd_model = np.zeros((1, 65), np.float64)
-    fgd_model = np.zeros((1, 65), np.float64)
-    cv2.setRNGSeed(int(seed))
-    labels, _, _ = cv2.grabCut(
-        bgr,
-        np.ascontiguousarray(box_seeds),
-        None,
-        bgd_model,
-        fgd_model,
-        int(iterations),
-        cv2.GC_INIT_WITH_MASK,
-    )
-    box_fg = np.isin(labels, _FG_LIKE).astype(np.uint8)
+    box_fg = grabcut_foreground(box_image[:, :, ::-1], box_seeds, iterations, seed).astype(np.uint8)
     if shrink < 1.0:
         box_fg = cv2.resize(box_fg, (bw, bh), interpolation=cv2.INTER_NEAREST)
     out = fg_like.copy()

@@ -104,8 +104,9 @@ class NTClickPredictor:
         grabcut_iterations: if above 0, :meth:`predict` ends with a classical step: OpenCV's
             GrabCut, this many iterations, decides the FBU map's uncertain band at the working
             resolution from colour models of the pixels the network is sure about
-            (:func:`ntclick.band_grabcut.grabcut_band`; fg / bg regions shrunk by
-            ``GRABCUT_MARGIN`` ECP pixels stay as they are, clicks keep their kind).  It moves
+            (:func:`ntclick.band_grabcut.grabcut_band`; the FBU map's fg / bg regions stay as
+            they are, clicks keep their kind; shrinking them first by about 2 ECP pixels
+            measured worse on BSDS val).  It moves
             an upsampled ECP edge onto the colour edge; it cannot see what colour does not
             separate.  Costs one GrabCut per click on the working image (above
             ``GRABCUT_MAX_SIDE`` pixels a side: on the object's box, shrunk to that).
@@ -118,7 +119,6 @@ class NTClickPredictor:
     ZOOM_MIN_GAIN = 1.25  # below this enlargement the second ECP pass is not worth its cost
     ZOOM_MIN_CLICKS = 2  # RITM zooms on the previous click's result, so never at the first click
     BRS_TARGET = 0.95  # class probability BRS demands at each clicked pixel (0.8 measured worse)
-    GRABCUT_MARGIN = 0.0  # ECP pixels by which certain fg / bg shrink (~2 measured worse on BSDS val)
     GRABCUT_MAX_SIDE = 1024  # GrabCut's cost grows with pixels: a larger box is shrunk
 
     def __init__(
@@ -430,14 +430,12 @@ class NTClickPredictor:
             points = [
                 Click(min(x, hw - 1.0), min(y, hh - 1.0), kind) for x, y, kind in self._working_points(clicks)
             ]
-        margin = round(self.GRABCUT_MARGIN * max(hh, hw) / max(self._ecp_size_hw))  # type: ignore[type-var]
         mask = grabcut_band(
             self._hrr_image_u8,  # type: ignore[arg-type]
             soft,
             fbu,
             points,
             iterations=self.grabcut_iterations,
-            margin=margin,
             threshold=self.mask_threshold,
             max_side=self.GRABCUT_MAX_SIDE,
         )

@@ -33,12 +33,47 @@ from collections.abc import Sequence
 import cv2
 import numpy as np
 
-from ntclick.clicks import ClickKind, ClickLike, click_pixel, validate_clicks
+from ntclick.clicks import Click, ClickKind, ClickLike, click_pixel, validate_clicks
 from ntclick.fbu import fbu_from_mask
 from ntclick.image_io import as_rgb_uint8
 from ntclick.prediction import Prediction
 
-__all__ = ["GrabCutPredictor"]
+__all__ = ["GrabCutPredictor", "grabcut_foreground", "paint_click_seeds"]
+
+_CLICK_SEED = {ClickKind.FG: cv2.GC_FGD, ClickKind.BG: cv2.GC_BGD, ClickKind.NT: cv2.GC_PR_FGD}
+
+
+def paint_click_seeds(seeds: np.ndarray, clicks: Sequence[Click], click_radius: int, nt_radius: int) -> None:
+    """Paint the clicks onto a GrabCut trimap ``seeds`` (uint8 (H, W) of ``cv2.GC_*``), in place.
+
+    A disk of ``click_radius`` around each fg (bg) click is definite fg (bg), a disk of
+    ``nt_radius`` around each nt click probable fg; disks in click order (a later click wins),
+    then each click's own pixel once more.  ``clicks`` must be validated for the trimap's size.
+    """
+    for c in clicks:
+        radius = nt_radius if c.kind is ClickKind.NT else click_radius
+        row, col = click_pixel(c)
+        cv2.circle(seeds, (col, row), radius, int(_CLICK_SEED[c.kind]), thickness=-1)
+    for c in clicks:
+        seeds[click_pixel(c)] = _CLICK_SEED[c.kind]
+
+
+def grabcut_foreground(bgr: np.ndarray, seeds: np.ndarray, iterations: int, seed: int) -> np.ndarray:
+    """``cv2.grabCut`` initialised with the trimap ``seeds`` (not modified) on the uint8 BGR
+    image ``bgr``, OpenCV's RNG set to ``seed`` first; returns bool (H, W), fg or probable fg."""
+    bgd_model = np.zeros((1, 65), np.float64)
+    fgd_model = np.zeros((1, 65), np.float64)
+    cv2.setRNGSeed(int(seed))
+    labels, _, _ = cv2.grabCut(
+        np.ascontiguousarray(bgr),
+        np.array(seeds, np.uint8, order="C", copy=True),
+        None,
+        bgd_model,
+        fgd_model,
+        int(iterations),
+        cv2.GC_INIT_WITH_MASK,
+    )
+    return (labels == cv2.GC_FGD) | (labels == cv2.GC_PR_FGD)
 
 
 class GrabCutPredictor:
@@ -107,13 +142,7 @@ class GrabCutPredictor:
         h, w = self._bgr.shape[:2]
         cs = validate_clicks(clicks, (h, w))
         seeds = self._initial_labels(cs, h, w)
-        value = {ClickKind.FG: cv2.GC_FGD, ClickKind.BG: cv2.GC_BGD, ClickKind.NT: cv2.GC_PR_FGD}
-        for c in cs:
-            radius = self.nt_radius if c.kind is ClickKind.NT else self.click_radius
-            row, col = click_pixel(c)
-            cv2.circle(seeds, (col, row), radius, int(value[c.kind]), thickness=-1)
-        for c in cs:
-            seeds[click_pixel(c)] = value[c.kind]
+        paint_click_seeds(seeds, cs, self.click_radius, self.nt_radius)
         return seeds
 
     def _initial_labels(self, clicks: Sequence[ClickLike], h: int, w: int) -> np.ndarray:
@@ -153,11 +182,5 @@ class GrabCutPredictor:
         elif not bg_like.any():
             mask = fg_like
         else:
-            bgd_model = np.zeros((1, 65), np.float64)
-            fgd_model = np.zeros((1, 65), np.float64)
-            cv2.setRNGSeed(self.seed)
-            labels, _, _ = cv2.grabCut(
-                self._bgr, seeds.copy(), None, bgd_model, fgd_model, self.iterations, cv2.GC_INIT_WITH_MASK
-            )
-            mask = (labels == cv2.GC_FGD) | (labels == cv2.GC_PR_FGD)
+            mask = grabcut_foreground(self._bgr, seeds, self.iterations, self.seed)
         return Prediction(mask=mask, soft=mask.astype(np.float32), fbu=fbu_from_mask(mask))

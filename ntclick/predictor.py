@@ -19,6 +19,7 @@ so undo is dropping the last click, and the same call always gives the same answ
 
 from __future__ import annotations
 
+import hashlib
 import os
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -216,6 +217,29 @@ class NTClickPredictor:
             "zoom_in": self.zoom_in,
             "brs_steps": self.brs_steps,
             "grabcut_iterations": self.grabcut_iterations,
+        }
+
+    def describe(self) -> dict[str, Any]:
+        """What decides this predictor's masks, as a JSON-able dict.
+
+        :func:`ntclick.eval.evaluate` stores it with every result and resumes only from
+        records with an equal one.  ``weights`` is a SHA-256 prefix of both networks'
+        parameters and buffers (about 0.1 s for the tiny preset), so retrained weights in the
+        same folder are told apart.
+        """
+        digest = hashlib.sha256()
+        for prefix, net in (("ecp.", self.ecp), ("hrr.", self.hrr)):
+            for name, tensor in sorted(net.state_dict().items()):
+                t = tensor.detach().to("cpu").contiguous()
+                digest.update(f"{prefix}{name}:{t.dtype}:{tuple(t.shape)}".encode())
+                digest.update(t.reshape(-1).view(torch.uint8).numpy().tobytes())
+        return {
+            "predictor": type(self).__name__,
+            "ecp": self.ecp.config.name,
+            "hrr": self.hrr.config.name,
+            "dtype": str(self.dtype).removeprefix("torch."),
+            "weights": digest.hexdigest()[:16],
+            **self.predictor_config,
         }
 
     def save_pretrained(self, folder: str | os.PathLike, *, dtype: str | torch.dtype | None = None) -> Path:

@@ -73,8 +73,12 @@ class EmptyPredictor:
 class DiskPredictor:
     """Union of radius-6 disks at fg clicks minus disks at bg clicks: depends on exact click positions."""
 
-    def __init__(self):
+    def __init__(self, radius: int = 6):
         self.calls = 0
+        self.radius = radius
+
+    def describe(self):
+        return {"predictor": "disk", "radius": self.radius}
 
     def set_image(self, image):
         self.shape = image.shape[:2]
@@ -84,10 +88,10 @@ class DiskPredictor:
         m = np.zeros(self.shape, np.uint8)
         for c in clicks:
             if c.kind is not ClickKind.BG:
-                cv2.circle(m, (int(c.x), int(c.y)), 6, 1, -1)
+                cv2.circle(m, (int(c.x), int(c.y)), self.radius, 1, -1)
         for c in clicks:
             if c.kind is ClickKind.BG:
-                cv2.circle(m, (int(c.x), int(c.y)), 6, 0, -1)
+                cv2.circle(m, (int(c.x), int(c.y)), self.radius, 0, -1)
         return _prediction(m.astype(bool))
 
 
@@ -210,8 +214,17 @@ def test_jsonl_reproduces_summary_and_resume_skips_done_objects(dataset, tmp_pat
     evaluate(p3, dataset, "nt", max_clicks=5, model="disk", jsonl_path=path, progress=False)
     assert 0 < p3.calls <= 5 and len(read_jsonl(path)) == 3
 
-    # Other settings do not reuse the records.
-    p4 = DiskPredictor()
+    # The records say which predictor made them.
+    assert all(r.predictor == {"predictor": "disk", "radius": 6} for r in read_jsonl(path))
+
+    # A predictor with other settings under the same label does not reuse them.
+    p_wide = DiskPredictor(radius=9)
+    wide = evaluate(p_wide, dataset, "nt", max_clicks=5, model="disk", jsonl_path=path, progress=False)
+    assert p_wide.calls > 0 and [r.ious for r in wide] != [r.ious for r in results]
+    assert all(r.predictor["radius"] == 9 for r in read_jsonl(path))
+
+    # Other protocol settings do not reuse the records.
+    p4 = DiskPredictor(radius=9)
     evaluate(p4, dataset, "nt", max_clicks=4, model="disk", jsonl_path=path, progress=False)
     assert p4.calls > 0 and all(r.settings["max_clicks"] == 4 for r in read_jsonl(path))
 

@@ -116,6 +116,24 @@ def test_same_clicks_same_mask(scene):
     np.testing.assert_array_equal(a, b)
 
 
+def test_describe_names_every_setting_that_changes_the_mask():
+    d = GrabCutPredictor().describe()
+    assert d == {
+        "predictor": "GrabCutPredictor",
+        "iterations": 5,
+        "click_radius": 5,
+        "nt_radius": 15,
+        "seed": 0,
+        "init": "nearest",
+    }
+    assert GrabCutPredictor(iterations=2, nt_radius=7, init="background").describe() == {
+        **d,
+        "iterations": 2,
+        "nt_radius": 7,
+        "init": "background",
+    }
+
+
 def test_bad_input_gives_clear_errors(scene):
     image, _ = scene
     p = GrabCutPredictor()

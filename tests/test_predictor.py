@@ -99,6 +99,19 @@ def test_bad_settings():
         NTClickPredictor(torch.nn.Linear(2, 2), torch.nn.Linear(2, 2))
 
 
+def test_describe_tells_settings_and_weights_apart():
+    base = make_predictor().describe()
+    assert make_predictor().describe() == base  # same seed, same weights and settings
+    assert base["grabcut_iterations"] == 0 and base["dtype"] == "float32" and len(base["weights"]) == 16
+    assert make_predictor(grabcut_iterations=2).describe() == {**base, "grabcut_iterations": 2}
+    other = make_predictor(seed=1).describe()  # other weights, same settings
+    assert other["weights"] != base["weights"] and {**other, "weights": ""} == {**base, "weights": ""}
+    p = make_predictor()
+    with torch.no_grad():
+        next(p.hrr.parameters()).view(-1)[0] += 1e-3  # one weight of one network
+    assert p.describe()["weights"] != base["weights"]
+
+
 # --------------------------------------------------------------------------- behaviour
 
 

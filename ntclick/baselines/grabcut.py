@@ -29,6 +29,7 @@ Torch-free: NumPy and OpenCV only.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import cv2
 import numpy as np
@@ -118,6 +119,18 @@ class GrabCutPredictor:
             raise ValueError(f"unknown init {init!r}: expected 'nearest' or 'background'")
         self.init = init
         self._bgr: np.ndarray | None = None
+
+    def describe(self) -> dict[str, Any]:
+        """The settings that decide the masks (stored with evaluation results, see
+        :meth:`ntclick.NTClickPredictor.describe`)."""
+        return {
+            "predictor": type(self).__name__,
+            "iterations": self.iterations,
+            "click_radius": self.click_radius,
+            "nt_radius": self.nt_radius,
+            "seed": self.seed,
+            "init": self.init,
+        }
 
     @property
     def is_image_set(self) -> bool:

@@ -20,7 +20,14 @@ from ntclick.eval.datasets import (
     list_datasets,
     open_dataset,
 )
-from ntclick.eval.protocol import ClickProtocol, ObjectResult, evaluate, read_jsonl, run_object
+from ntclick.eval.protocol import (
+    ClickProtocol,
+    ObjectResult,
+    describe_predictor,
+    evaluate,
+    read_jsonl,
+    run_object,
+)
 from ntclick.eval.report import Summary, summarize, summarize_jsonl, write_summaries
 
 __all__ = [
@@ -33,6 +40,7 @@ __all__ = [
     "open_dataset",
     "ClickProtocol",
     "ObjectResult",
+    "describe_predictor",
     "evaluate",
     "read_jsonl",
     "run_object",

@@ -43,13 +43,18 @@ __all__ = [
     "run_object",
     "evaluate",
     "read_jsonl",
+    "describe_predictor",
 ]
 
 CLICKERS = ("standard", "nt")
 
 
 class Predictor(TypingProtocol):
-    """What the harness needs from a predictor."""
+    """What the harness needs from a predictor.
+
+    A predictor may also have ``describe() -> dict`` (JSON values): what decides its masks.
+    It is stored with every result, and :func:`evaluate` resumes only from equal records.
+    """
 
     def set_image(self, image: np.ndarray) -> None: ...
 
@@ -139,6 +144,9 @@ class ObjectResult:
         set_image_seconds: wall time of ``set_image``.
         error: why the object could not be evaluated (only with ``skip_errors``); then the
             lists are empty and the object does not count in the metrics.
+        predictor: what decided the masks: the predictor's ``describe()`` (settings and a
+            weights digest for :class:`ntclick.NTClickPredictor`); :func:`evaluate` resumes
+            only from records whose ``predictor`` equals the running one's.
     """
 
     dataset: str
@@ -154,6 +162,7 @@ class ObjectResult:
     seconds: list[float] = field(default_factory=list)
     set_image_seconds: float = 0.0
     error: str | None = None
+    predictor: dict[str, Any] = field(default_factory=dict)
 
     def to_json(self) -> str:
         d = asdict(self)
@@ -303,8 +312,9 @@ def evaluate(
         model: label stored with every result.
         limit: evaluate only the first ``limit`` objects.
         jsonl_path: stream one JSON line per object here as soon as it is done.  With
-            ``resume`` (default), objects already in the file with the same model, protocol
-            settings and dataset are read back instead of being run again.
+            ``resume`` (default), objects already in the file with the same model label,
+            protocol settings, dataset and predictor (:func:`describe_predictor`: settings and
+            weights) are read back instead of being run again; all other lines are dropped.
         skip_errors: an object whose files cannot be read is recorded with ``error`` set and
             left out of the metrics, instead of stopping the run.
         progress: a progress bar over objects (only when stderr is a terminal).
@@ -326,6 +336,7 @@ def evaluate(
     dataset_name = getattr(dataset, "name", "dataset")
     samples = list(dataset)[: limit if limit is not None else None]
 
+    described = describe_predictor(predictor)
     done: dict[str, ObjectResult] = {}
     path = Path(jsonl_path) if jsonl_path is not None else None
     if path is not None:
@@ -337,6 +348,7 @@ def evaluate(
                     r.settings == settings
                     and r.model == model
                     and r.dataset == dataset_name
+                    and r.predictor == described
                     and r.error is None
                 ):
                     done[r.name] = r
@@ -360,10 +372,19 @@ def evaluate(
             )
         else:
             r = run_object(predictor, loaded, protocol, dataset=dataset_name, model=model)
+        r.predictor = described
         results.append(r)
         if path is not None:
             _append_line(path, r.to_json())
     return results
+
+
+def describe_predictor(predictor: Any) -> dict[str, Any]:
+    """``predictor.describe()`` as plain JSON values (so it compares equal after a round trip
+    through a results file), or just the class name for a predictor without ``describe``."""
+    describe = getattr(predictor, "describe", None)
+    described = describe() if callable(describe) else {"predictor": type(predictor).__name__}
+    return json.loads(json.dumps(described))
 
 
 def _progress(items: Iterable, enabled: bool, desc: str):

@@ -1,0 +1,138 @@
+"""Variants of the band step (``grabcut_iterations``) measured on the BSDS validation folder.
+
+The sixth round's selection table in ``docs/benchmarks.md`` comes from this script. Each variant
+wraps the shipped predictor from outside the package, so the package keeps only what was
+chosen:
+
+- ``shipped``: the weights' stored settings, unchanged (the reference row);
+- ``ring``: ECP's *certain background* stays only probable within ``--value`` x the equivalent
+  radius of ECP's non-background region (so GrabCut may grow the object there);
+  ``--first-only`` does this at the first click only;
+- ``flip``: ECP also runs on the mirrored image and click maps; the mean of both logits is used;
+- ``click-radius``: the band step's definite click disks get radius ``--value`` px (5 shipped);
+- ``margin``: ECP's certain regions are shrunk by ``--value`` px before they become definite.
+
+    python benchmarks/band_variants.py --weights weights/ntclick-tiny --variant ring --value 1 \\
+        --dataset folder=data/bsds_val --out benchmarks/results/sixth_round
+
+Writes ``<out>/<label>_<dataset>_standard.jsonl`` (resumable, like ``ntclick eval``) and prints
+a one-line summary. Standard protocol, stopped at ``--target-iou`` (0.9), as the selection runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import functools
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+VARIANTS = ("shipped", "ring", "flip", "click-radius", "margin")
+
+
+def ring_seeds(seeds: np.ndarray, fbu: np.ndarray, factor: float) -> np.ndarray:
+    """Definite-bg seeds (``cv2.GC_BGD``) that came from ECP's certain background and lie within
+    ``factor`` x the equivalent radius (``sqrt(area / pi)``) of its non-background region become
+    probable bg (``cv2.GC_PR_BGD``); a new array, ``seeds`` untouched.  Click disks must be
+    painted again afterwards (a bg click's disk is definite)."""
+    from ntclick.fbu import BG
+
+    out = seeds.copy()
+    object_like = fbu != BG
+    if factor <= 0 or not object_like.any():
+        return out
+    radius = factor * np.sqrt(object_like.sum() / np.pi)
+    distance = cv2.distanceTransform((~object_like).astype(np.uint8), cv2.DIST_L2, 3)
+    out[(out == cv2.GC_BGD) & (fbu == BG) & (distance <= radius)] = cv2.GC_PR_BGD
+    return out
+
+
+def _patch_ring(factor: float, first_only: bool) -> None:
+    import ntclick.band_grabcut as band
+    from ntclick.baselines.grabcut import paint_click_seeds
+    from ntclick.clicks import validate_clicks
+
+    original = band.band_seeds
+
+    def band_seeds(soft, fbu, clicks, **kwargs):
+        clicks = list(clicks)
+        seeds = original(soft, fbu, clicks, **kwargs)
+        if first_only and len(clicks) != 1:
+            return seeds
+        seeds = ring_seeds(seeds, fbu, factor)
+        radius = int(kwargs.get("click_radius", 5))
+        nt_radius = kwargs.get("nt_radius")
+        paint_click_seeds(
+            seeds,
+            validate_clicks(clicks, fbu.shape),
+            radius,
+            3 * radius if nt_radius is None else int(nt_radius),
+        )
+        return seeds
+
+    band.band_seeds = band_seeds
+
+
+def _flip_ecp(predictor) -> None:
+    import torch
+
+    class MirroredECP(torch.nn.Module):
+        def __init__(self, ecp):
+            super().__init__()
+            self.inner, self.config = ecp, ecp.config
+
+        def forward(self, image, maps):
+            mirrored = self.inner(image.flip(-1), maps.flip(-1)).flip(-1)
+            return (self.inner(image, maps) + mirrored) / 2
+
+    predictor.ecp = MirroredECP(predictor.ecp).eval()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--weights", default="weights/ntclick-tiny")
+    parser.add_argument("--variant", choices=VARIANTS, default="shipped")
+    parser.add_argument("--value", type=float, default=None, help="the variant's number (see above)")
+    parser.add_argument("--first-only", action="store_true", help="ring: at the first click only")
+    parser.add_argument("--dataset", default="folder=data/bsds_val", help="NAME or NAME=PATH")
+    parser.add_argument("--target-iou", type=float, default=0.9)
+    parser.add_argument("--out", default="benchmarks/results/sixth_round")
+    args = parser.parse_args(argv)
+    if args.variant in ("ring", "click-radius", "margin") and args.value is None:
+        parser.error(f"--variant {args.variant} needs --value")
+
+    import ntclick.band_grabcut as band
+    from ntclick import NTClickPredictor
+    from ntclick.eval import evaluate, open_dataset, summarize
+
+    label = args.variant if args.value is None else f"{args.variant}{args.value:g}"
+    if args.variant == "ring":
+        _patch_ring(args.value, args.first_only)
+        label += "-first" if args.first_only else ""
+    elif args.variant in ("click-radius", "margin"):
+        key = "click_radius" if args.variant == "click-radius" else "margin"
+        band.grabcut_band = functools.partial(band.grabcut_band, **{key: int(args.value)})
+    predictor = NTClickPredictor.from_pretrained(args.weights)
+    if args.variant == "flip":
+        _flip_ecp(predictor)
+    name, _, path = args.dataset.partition("=")
+    dataset = open_dataset(name, path or None)
+    results = evaluate(
+        predictor,
+        dataset,
+        "standard",
+        target_iou=args.target_iou,
+        model=label,
+        jsonl_path=Path(args.out) / f"{label}_{dataset.name}_standard.jsonl",
+    )
+    s = summarize(results).to_dict()
+    print(
+        f"{label}: objects {s['objects']}, NoC@85 {s['noc']['85']:.2f}, NoC@90 {s['noc']['90']:.2f}, "
+        f"NoF@90 {s['nof']['90']}, 1-mIoU {100 * s['miou'][0]:.1f}, 5-mIoU {100 * s['miou'][4]:.1f}"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

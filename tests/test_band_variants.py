@@ -1,0 +1,52 @@
+"""benchmarks/band_variants.py: the ring rule that the sixth round's selection measured."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+from script_loader import load_script
+
+from ntclick.fbu import BG, FG, UNCERTAIN
+
+variants = load_script("benchmarks/band_variants.py")
+
+
+def _scene():
+    fbu = np.full((60, 60), BG, np.uint8)
+    fbu[25:35, 25:35] = UNCERTAIN
+    fbu[28:32, 28:32] = FG
+    seeds = np.where(fbu == FG, cv2.GC_FGD, np.where(fbu == BG, cv2.GC_BGD, cv2.GC_PR_FGD)).astype(np.uint8)
+    return seeds, fbu
+
+
+def test_ring_frees_only_certain_background_near_the_object():
+    seeds, fbu = _scene()
+    out = variants.ring_seeds(seeds, fbu, 1.0)
+    radius = np.sqrt(100 / np.pi)  # the non-bg region is 10 x 10
+    freed = (out == cv2.GC_PR_BGD) & (seeds == cv2.GC_BGD)
+    assert freed.any() and (out == cv2.GC_BGD).any()
+    ys, xs = np.nonzero(freed)
+    gap = np.maximum(np.maximum(25 - ys, ys - 34), np.maximum(25 - xs, xs - 34))  # Chebyshev gap to the box
+    assert gap.max() <= radius + 1  # nothing freed beyond the ring
+    assert out[30, 2] == cv2.GC_BGD and out[30, 24] == cv2.GC_PR_BGD
+    np.testing.assert_array_equal(out[fbu != BG], seeds[fbu != BG])  # only certain bg changes
+    np.testing.assert_array_equal(_scene()[0], seeds)  # the input is untouched
+
+
+@pytest.mark.parametrize("factor", [0.0, -1.0])
+def test_ring_of_zero_width_changes_nothing(factor):
+    seeds, fbu = _scene()
+    np.testing.assert_array_equal(variants.ring_seeds(seeds, fbu, factor), seeds)
+
+
+def test_wider_ring_frees_more():
+    seeds, fbu = _scene()
+    counts = [(variants.ring_seeds(seeds, fbu, f) == cv2.GC_PR_BGD).sum() for f in (0.5, 1.0, 2.0)]
+    assert counts[0] < counts[1] < counts[2]
+
+
+def test_variants_needing_a_value_refuse_to_run_without_it(capsys):
+    with pytest.raises(SystemExit):
+        variants.main(["--variant", "ring"])
+    assert "needs --value" in capsys.readouterr().err

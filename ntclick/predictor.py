@@ -67,6 +67,13 @@ def _resize(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     return cv2.resize(image, (w, h), interpolation=cv2.INTER_AREA if shrink else cv2.INTER_LINEAR)
 
 
+def _non_negative_int(name: str, value: Any) -> int:
+    """``value`` as an int, or ``ValueError`` naming the setting (bools and floats refused)."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 0:
+        raise ValueError(f"{name} must be a non-negative int, got {value!r}")
+    return int(value)
+
+
 class NTClickPredictor:
     """Interactive segmentation with fg / bg / noise-tolerant clicks (NTClick).
 
@@ -156,16 +163,8 @@ class NTClickPredictor:
         self.clamp_to_fbu = bool(clamp_to_fbu)
         self.refine = bool(refine)
         self.zoom_in = bool(zoom_in)
-        if isinstance(brs_steps, bool) or not isinstance(brs_steps, (int, np.integer)) or brs_steps < 0:
-            raise ValueError(f"brs_steps must be a non-negative int, got {brs_steps!r}")
-        self.brs_steps = int(brs_steps)
-        if (
-            isinstance(grabcut_iterations, bool)
-            or not isinstance(grabcut_iterations, (int, np.integer))
-            or grabcut_iterations < 0
-        ):
-            raise ValueError(f"grabcut_iterations must be a non-negative int, got {grabcut_iterations!r}")
-        self.grabcut_iterations = int(grabcut_iterations)
+        self.brs_steps = _non_negative_int("brs_steps", brs_steps)
+        self.grabcut_iterations = _non_negative_int("grabcut_iterations", grabcut_iterations)
         self.reset_image()
 
     # ------------------------------------------------------------------ weights

@@ -10,7 +10,10 @@ chosen:
   ``--first-only`` does this at the first click only;
 - ``flip``: ECP also runs on the mirrored image and click maps; the mean of both logits is used;
 - ``click-radius``: the band step's definite click disks get radius ``--value`` px (5 shipped);
-- ``margin``: ECP's certain regions are shrunk by ``--value`` px before they become definite.
+- ``margin``: ECP's certain regions are shrunk by ``--value`` px before they become definite;
+- ``release``: within ``--value`` px of each fg (bg) click, ECP's definite bg (fg) seeds become
+  probable bg (fg), so GrabCut may move them; ``release-click``: they become probable of the
+  click's class instead (seventh round).
 
     python benchmarks/band_variants.py --weights weights/ntclick-tiny --variant ring --value 1 \\
         --dataset folder=data/bsds_val --out benchmarks/results/sixth_round
@@ -28,7 +31,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-VARIANTS = ("shipped", "ring", "flip", "click-radius", "margin")
+VARIANTS = ("shipped", "ring", "flip", "click-radius", "margin", "release", "release-click")
 
 
 def ring_seeds(seeds: np.ndarray, fbu: np.ndarray, factor: float) -> np.ndarray:
@@ -48,7 +51,30 @@ def ring_seeds(seeds: np.ndarray, fbu: np.ndarray, factor: float) -> np.ndarray:
     return out
 
 
-def _patch_ring(factor: float, first_only: bool) -> None:
+def release_seeds(seeds: np.ndarray, clicks, radius: float, to_click_class: bool = False) -> np.ndarray:
+    """Within ``radius`` px of each fg (bg) click, definite bg (fg) seeds become probable: of
+    their own class, or with ``to_click_class`` of the click's.  nt clicks free nothing.  A new
+    array; click disks must be painted again afterwards."""
+    from ntclick.clicks import ClickKind, as_click
+
+    out = seeds.copy()
+    h, w = seeds.shape
+    yy, xx = np.ogrid[:h, :w]
+    for click in map(as_click, clicks):
+        if click.kind is ClickKind.NT:
+            continue
+        disk = (xx - click.x) ** 2 + (yy - click.y) ** 2 <= radius * radius
+        if click.kind is ClickKind.FG:
+            opposite, freed = cv2.GC_BGD, cv2.GC_PR_FGD if to_click_class else cv2.GC_PR_BGD
+        else:
+            opposite, freed = cv2.GC_FGD, cv2.GC_PR_BGD if to_click_class else cv2.GC_PR_FGD
+        out[disk & (seeds == opposite)] = freed
+    return out
+
+
+def _patch_seeds(rule) -> None:
+    """Apply ``rule(seeds, fbu, clicks) -> seeds`` after the package's band seeds, then paint
+    the click disks again with the package's own rules."""
     import ntclick.band_grabcut as band
     from ntclick.baselines.grabcut import paint_click_seeds
     from ntclick.clicks import validate_clicks
@@ -56,22 +82,21 @@ def _patch_ring(factor: float, first_only: bool) -> None:
     original = band.band_seeds
 
     def band_seeds(soft, fbu, clicks, **kwargs):
-        clicks = list(clicks)
-        seeds = original(soft, fbu, clicks, **kwargs)
-        if first_only and len(clicks) != 1:
-            return seeds
-        seeds = ring_seeds(seeds, fbu, factor)
+        clicks = validate_clicks(list(clicks), fbu.shape)
+        seeds = rule(original(soft, fbu, clicks, **kwargs), fbu, clicks)
         radius = int(kwargs.get("click_radius", 5))
         nt_radius = kwargs.get("nt_radius")
-        paint_click_seeds(
-            seeds,
-            validate_clicks(clicks, fbu.shape),
-            radius,
-            3 * radius if nt_radius is None else int(nt_radius),
-        )
+        paint_click_seeds(seeds, clicks, radius, 3 * radius if nt_radius is None else int(nt_radius))
         return seeds
 
     band.band_seeds = band_seeds
+
+
+def _patch_ring(factor: float, first_only: bool) -> None:
+    def rule(seeds, fbu, clicks):
+        return seeds if first_only and len(clicks) != 1 else ring_seeds(seeds, fbu, factor)
+
+    _patch_seeds(rule)
 
 
 def _flip_ecp(predictor) -> None:
@@ -99,7 +124,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--target-iou", type=float, default=0.9)
     parser.add_argument("--out", default="benchmarks/results/sixth_round")
     args = parser.parse_args(argv)
-    if args.variant in ("ring", "click-radius", "margin") and args.value is None:
+    if args.variant in ("ring", "click-radius", "margin", "release", "release-click") and args.value is None:
         parser.error(f"--variant {args.variant} needs --value")
 
     import ntclick.band_grabcut as band
@@ -110,6 +135,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.variant == "ring":
         _patch_ring(args.value, args.first_only)
         label += "-first" if args.first_only else ""
+    elif args.variant in ("release", "release-click"):
+        to_click = args.variant == "release-click"
+        _patch_seeds(lambda seeds, fbu, clicks: release_seeds(seeds, clicks, args.value, to_click))
     elif args.variant in ("click-radius", "margin"):
         key = "click_radius" if args.variant == "click-radius" else "margin"
         band.grabcut_band = functools.partial(band.grabcut_band, **{key: int(args.value)})

@@ -50,3 +50,24 @@ def test_variants_needing_a_value_refuse_to_run_without_it(capsys):
     with pytest.raises(SystemExit):
         variants.main(["--variant", "ring"])
     assert "needs --value" in capsys.readouterr().err
+
+
+def test_release_frees_only_the_opposite_class_near_each_click():
+    from ntclick.clicks import Click, ClickKind
+
+    seeds, fbu = _scene()
+    clicks = [Click(5, 5, ClickKind.FG), Click(30, 30, ClickKind.BG)]
+    out = variants.release_seeds(seeds, clicks, 3)
+    yy, xx = np.mgrid[:60, :60]
+    near_fg = (xx - 5) ** 2 + (yy - 5) ** 2 <= 9
+    near_bg = (xx - 30) ** 2 + (yy - 30) ** 2 <= 9
+    assert (out[near_fg] == cv2.GC_PR_BGD).all()  # certain bg freed, kept as bg-like
+    assert (out[near_bg & (seeds == cv2.GC_FGD)] == cv2.GC_PR_FGD).all()
+    untouched = ~(near_fg | near_bg)
+    np.testing.assert_array_equal(out[untouched], seeds[untouched])
+    to_click = variants.release_seeds(seeds, clicks, 3, to_click_class=True)
+    assert (to_click[near_fg] == cv2.GC_PR_FGD).all() and (
+        to_click[near_bg & (seeds == cv2.GC_FGD)] == cv2.GC_PR_BGD
+    ).all()
+    nt_only = variants.release_seeds(seeds, [Click(5, 5, ClickKind.NT)], 3)
+    np.testing.assert_array_equal(nt_only, seeds)

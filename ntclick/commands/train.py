@@ -70,4 +70,7 @@ def handler(args: argparse.Namespace) -> int:
     if not args.quiet and is_main:
         loss = f", loss {result.loss:.4f}" if result.loss is not None else ""
         print(f"step {result.step}{loss}; checkpoint {result.checkpoint}")
+        if result.best is not None:
+            b = result.best
+            print(f"fewest clicks: NoC {b['noc']:.2f} at step {b['step']}; checkpoint {b['checkpoint']}")
     return 0

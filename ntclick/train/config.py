@@ -82,7 +82,15 @@ class TrainConfig:
     num_workers: int = 4
     log_every: int = 10
     ckpt_every: int = 500
-    val_every: int = 0  # 0: validate only at the end (when val_data is set)
+    val_every: int = 0  # 0: validate only at the end (when val_data or val_clicker_data is set)
+    # ECP: clicker validation (ntclick.train.clicker_validation): NoC of the predictor on held-out
+    # objects at every validation point; the best checkpoint is kept as checkpoint_best.pt.
+    val_clicker_data: str | None = None  # "folder=PATH" (or NAME / NAME=PATH of ntclick.eval); None: off
+    val_clicker_objects: int = 0  # the first N objects; 0 = all
+    val_clicker_target: float = 0.9  # NoC counts clicks until this IoU (20 when never reached)
+    val_clicker_settings: dict[str, Any] = field(
+        default_factory=lambda: {"zoom_in": True, "grabcut_iterations": 3}
+    )  # NTClickPredictor keyword arguments: the settings the weights will ship with
 
     def __post_init__(self) -> None:
         self.validate()
@@ -116,6 +124,7 @@ class TrainConfig:
             "weight_decay",
             "num_workers",
             "val_every",
+            "val_clicker_objects",
             "max_bg_clicks",
             "max_nt_clicks",
             "max_extra_clicks",
@@ -132,6 +141,17 @@ class TrainConfig:
         for name in ("iterative_prob", "fbu_degrade_prob", "fbu_from_ecp_prob"):
             if not 0.0 <= getattr(self, name) <= 1.0:
                 raise ValueError(f"{name} must be in [0, 1], got {getattr(self, name)!r}")
+        if self.val_clicker_data is not None:
+            if self.task != "ecp":
+                raise ValueError("val_clicker_data (clicker validation) is for ECP runs only")
+            if not isinstance(self.val_clicker_data, str) or not self.val_clicker_data.strip():
+                raise ValueError(
+                    f"val_clicker_data must be 'folder=PATH' or a dataset name, got {self.val_clicker_data!r}"
+                )
+        if not 0.0 < self.val_clicker_target <= 1.0:
+            raise ValueError(f"val_clicker_target must be in (0, 1], got {self.val_clicker_target!r}")
+        if not isinstance(self.val_clicker_settings, dict):
+            raise ValueError(f"val_clicker_settings must be a JSON object, got {self.val_clicker_settings!r}")
         for name in ("scale_range", "fbu_kernel_range", "betas"):
             value = getattr(self, name)
             if not (isinstance(value, (list, tuple)) and len(value) == 2):

@@ -2,7 +2,8 @@
 
 ``metrics.jsonl`` holds one JSON object per line, e.g.
 ``{"step": 10, "split": "train", "loss": 0.71, "lr": 1e-4, "grad_norm": 2.3, "samples_per_s": 41.0}``
-and ``{"step": 1000, "split": "val", "loss": 0.52, ...}``.  Train ``loss`` is the mean over the
+``{"step": 1000, "split": "val", "loss": 0.52, ...}`` and, with clicker validation,
+``{"step": 1000, "split": "val_clicker", "noc": 12.2, "nof": 7, "miou1": ..., "miou5": ..., ...}``.  Train ``loss`` is the mean over the
 logging interval and over all processes; the other terms (ECP: ``clicks`` per sample after
 iterative simulation; HRR: ``l1``, ``grad``) are interval means of rank 0.
 
@@ -54,7 +55,8 @@ def read_metrics(path: str | os.PathLike) -> list[dict[str, Any]]:
 def plot_loss_curve(
     metrics_path: str | os.PathLike, out_path: str | os.PathLike, title: str | None = None
 ) -> Path:
-    """Plot train (and val) loss against step, log scale, as a PNG written atomically."""
+    """Plot train (and val) loss against step, log scale, as a PNG written atomically; with
+    clicker validation records, their NoC on a second axis (fewer clicks is better)."""
     try:
         import matplotlib
 
@@ -74,7 +76,14 @@ def plot_loss_curve(
         ax.set_yscale("log")
     ax.set_title(title or Path(metrics_path).parent.name)
     ax.grid(True, alpha=0.3)
-    ax.legend()
+    handles, labels = ax.get_legend_handles_labels()
+    clicker = [r for r in records if r.get("split") == "val_clicker" and "noc" in r]
+    if clicker:
+        ax2 = ax.twinx()
+        (line,) = ax2.plot([r["step"] for r in clicker], [r["noc"] for r in clicker], "s--", color="tab:red")
+        ax2.set_ylabel("val clicks (NoC)", color="tab:red")
+        handles, labels = handles + [line], labels + ["val clicks (NoC)"]
+    ax.legend(handles, labels)
     fig.tight_layout()
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png")

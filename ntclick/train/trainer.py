@@ -20,7 +20,9 @@ torch's global generator (drop path) is re-seeded from (seed, rank, step) at eve
 a run resumed from a checkpoint continues bit for bit as if never stopped.
 
 Outputs in ``out_dir`` (rank 0): ``config.json``, ``metrics.jsonl``, ``loss_curve.png``,
-``checkpoint_last.pt``.
+``checkpoint_last.pt``; with clicker validation (``val_clicker_data``, ECP) also
+``checkpoint_best.pt``, the checkpoint with the fewest clicks to ``val_clicker_target`` so far
+(:mod:`ntclick.train.clicker_validation`).
 """
 
 from __future__ import annotations
@@ -52,6 +54,7 @@ from ntclick.train.checkpoint import (
     restore_rng_state,
     save_checkpoint,
 )
+from ntclick.train.clicker_validation import BEST_CHECKPOINT, ClickerValidator, is_better
 from ntclick.train.config import TrainConfig, expand_path
 from ntclick.train.dataset import TRAIN_STREAM, VAL_STREAM, SampleStream, ShardedStepSampler, collate
 from ntclick.train.distributed import (
@@ -94,6 +97,7 @@ class TrainResult:
     checkpoint: Path
     val: dict[str, float] | None
     model: nn.Module  # the trained network (unwrapped from DDP), on the training device
+    best: dict[str, Any] | None = None  # clicker validation: the best score, its step and checkpoint
 
 
 def build_model(config: TrainConfig) -> nn.Module:
@@ -519,6 +523,11 @@ def _train(
     ecp_guide = load_frozen_ecp(config.fbu_from_ecp, ctx.device) if use_ecp else None
     train_stream = SampleStream(build_sources(config.data), config, TRAIN_STREAM)
     val_stream = SampleStream(build_sources(config.val_data), config, VAL_STREAM) if config.val_data else None
+    clicker_val = ClickerValidator(config) if config.val_clicker_data else None
+    best: dict[str, Any] | None = None  # {"noc", "miou5", "step", "spec"} of checkpoint_best.pt
+    if clicker_val is not None and ckpt is not None and ckpt.get("best"):
+        # A best score measured on other objects or settings is not comparable: start afresh.
+        best = ckpt["best"] if ckpt["best"].get("spec") == clicker_val.spec() else None
     sampler = ShardedStepSampler(config.batch_size, step, stop, ctx.rank, ctx.world_size)
     loader = _loader(train_stream, sampler, config, ctx)
 
@@ -556,11 +565,11 @@ def _train(
     params = [p for p in model.parameters() if p.requires_grad]
     max_norm = config.grad_clip if config.grad_clip > 0 else float("inf")
 
-    def write_checkpoint() -> None:
+    def write_checkpoint(path: Path = last_path) -> None:
         if not ctx.is_main:
             return
         save_checkpoint(
-            last_path,
+            path,
             {
                 "task": config.task,
                 "step": step,
@@ -571,8 +580,26 @@ def _train(
                 "scheduler": scheduler.state_dict(),
                 "scaler": scaler.state_dict(),
                 "rng": capture_rng_state(),
+                **({"best": best} if best is not None else {}),
             },
         )
+
+    def validate_clicker() -> None:
+        nonlocal best
+        assert clicker_val is not None
+        scores = clicker_val(model, ctx.device, ctx.rank, ctx.world_size)
+        improved = is_better(scores, best)
+        if improved:
+            best = {"noc": scores["noc"], "miou5": scores["miou5"], "step": step, "spec": clicker_val.spec()}
+            write_checkpoint(out / BEST_CHECKPOINT)
+        if log is not None:
+            log.write({"step": step, "split": "val_clicker", **scores, "best": improved})
+        if ctx.is_main and progress:
+            tqdm.write(
+                f"step {step}: NoC@{round(100 * clicker_val.target)} {scores['noc']:.2f} on "
+                f"{int(scores['objects'])} objects, 5-mIoU {100 * scores['miou5']:.1f}"
+                f" (best {best['noc']:.2f} at step {best['step']})"  # type: ignore[index]
+            )
 
     for batch in loader:
         torch.manual_seed(_step_seed(config, ctx.rank, step))
@@ -623,6 +650,8 @@ def _train(
             val_metrics = _validate(ddp_model, val_stream, config, ctx, autocast)
             if log is not None:
                 log.write({"step": step, "split": "val", **val_metrics})
+        if clicker_val is not None and config.val_every and step % config.val_every == 0 and step != stop:
+            validate_clicker()
         if step % config.ckpt_every == 0 and step != stop:
             write_checkpoint()
         if max_minutes is not None and step != stop and _out_of_time(started, max_minutes, ctx):
@@ -635,6 +664,8 @@ def _train(
         val_metrics = _validate(ddp_model, val_stream, config, ctx, autocast)
         if log is not None:
             log.write({"step": step, "split": "val", **val_metrics})
+    if clicker_val is not None and step == config.steps:
+        validate_clicker()
     write_checkpoint()
     if ctx.is_main and log is not None:
         try:
@@ -643,5 +674,11 @@ def _train(
             print(f"ntclick train: skipped the loss-curve plot: {exc}")
     barrier(ctx)
     return TrainResult(
-        out_dir=out, step=step, loss=last_loss, checkpoint=last_path, val=val_metrics, model=model
+        out_dir=out,
+        step=step,
+        loss=last_loss,
+        checkpoint=last_path,
+        val=val_metrics,
+        model=model,
+        best=None if best is None else {**best, "checkpoint": out / BEST_CHECKPOINT},
     )

@@ -1,0 +1,192 @@
+"""Variants that give the predictor a memory of its previous answer, measured on BSDS val.
+
+The shipped predictor is stateless: every ``predict(clicks)`` starts from the clicks alone. The
+seventh round's selection table in ``docs/benchmarks.md`` tried two ways of carrying the
+previous click's mask forward. Both wrap the shipped predictor from outside the package and
+apply only when the clicks extend the previous call's clicks by one (the evaluation loop):
+
+- ``merge``: progressive merge (FocalClick's idea): from click ``--value`` on, only the changed
+  region that contains the new click is taken from the new prediction; the rest of the mask
+  stays the previous one (:func:`progressive_merge`);
+- ``prior-mask``: ECP's prior channel (normally GrabCut from the clicks at ECP's input size)
+  is the previous mask instead;
+- ``prior-grabcut``: the prior is GrabCut at ECP's input size started from the previous mask
+  (probable fg / bg) with the clicks painted as the prior's own rules paint them
+  (:func:`grabcut_from_mask`).
+
+    python benchmarks/memory_variants.py --variant merge --value 2 --dataset folder=data/bsds_val \\
+        --out benchmarks/results/seventh_round
+
+Writes ``<out>/<label>_<dataset>_standard.jsonl`` (resumable, like ``ntclick eval``) and prints
+a one-line summary. Standard protocol, stopped at ``--target-iou`` (0.9), as the selection runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+
+VARIANTS = ("merge", "prior-mask", "prior-grabcut")
+
+
+def progressive_merge(previous: np.ndarray, new: np.ndarray, x: int, y: int) -> np.ndarray:
+    """The previous bool mask with only the new mask's changed region around pixel ``(x, y)``.
+
+    The pixels where ``new`` differs from ``previous`` are split into 8-connected regions; the
+    one that holds ``(x, y)`` (column, row) takes ``new``'s values, every other pixel keeps
+    ``previous``.  When the clicked pixel did not change, ``new`` is returned whole (nothing
+    local to keep).  A new array; the inputs are untouched.
+    """
+    changed = (previous != new).astype(np.uint8)
+    _, labels = cv2.connectedComponents(changed, connectivity=8)
+    label = labels[y, x]
+    if label == 0:
+        return new.copy()
+    out = previous.copy()
+    region = labels == label
+    out[region] = new[region]
+    return out
+
+
+def grabcut_from_mask(
+    image: np.ndarray, mask: np.ndarray, points: Sequence[Any], click_radius: int, iterations: int = 3
+) -> np.ndarray:
+    """GrabCut on ``image`` (uint8 RGB (h, w, 3)) started from ``mask`` (bool (h, w)) as probable
+    fg / bg, with ``points`` (clicks in ``image`` pixels) painted by the baseline's rules; the
+    bool fg-like result.  Without both a fg-like and a bg-like seed, the mask itself."""
+    from ntclick.baselines.grabcut import paint_click_seeds
+
+    seeds = np.where(mask, cv2.GC_PR_FGD, cv2.GC_PR_BGD).astype(np.uint8)
+    paint_click_seeds(seeds, list(points), click_radius, 3 * click_radius)
+    fg_like = (seeds == cv2.GC_FGD) | (seeds == cv2.GC_PR_FGD)
+    if fg_like.all() or not fg_like.any():
+        return mask.copy()
+    cv2.setRNGSeed(0)
+    bgd, fgd = np.zeros((1, 65), np.float64), np.zeros((1, 65), np.float64)
+    cv2.grabCut(
+        cv2.cvtColor(image, cv2.COLOR_RGB2BGR), seeds, None, bgd, fgd, iterations, cv2.GC_INIT_WITH_MASK
+    )
+    return (seeds == cv2.GC_FGD) | (seeds == cv2.GC_PR_FGD)
+
+
+class MemoryPredictor:
+    """The shipped predictor plus one of :data:`VARIANTS`; the evaluation's ``Predictor``."""
+
+    def __init__(self, predictor: Any, variant: str, start: int = 2) -> None:
+        if variant not in VARIANTS:
+            raise ValueError(f"unknown variant {variant!r}; expected one of {VARIANTS}")
+        self.inner, self.variant, self.start = predictor, variant, int(start)
+        self._previous: np.ndarray | None = None  # bool (H, W): the last answer
+        self._previous_clicks: list | None = None
+        self._box: tuple[int, int, int, int] | None = None
+        if variant != "merge":
+            self._maps, self._zoom = predictor._ecp_maps, predictor._zoom_logits
+            predictor._ecp_maps, predictor._zoom_logits = self._prior_maps, self._zoom_logits
+
+    def describe(self) -> dict[str, Any]:
+        return {**self.inner.describe(), "memory": [self.variant, self.start]}
+
+    def set_image(self, image: np.ndarray) -> None:
+        self.inner.set_image(image)
+        self._previous = self._previous_clicks = None
+
+    def predict(self, clicks: list) -> Any:
+        from ntclick.prediction import Prediction
+
+        clicks = list(clicks)
+        extends = self._previous_clicks is not None and self._previous_clicks == clicks[:-1]
+        if not (extends and len(clicks) >= self.start):
+            self._previous = None  # the prior variants read it during the inner predict
+        prediction = self.inner.predict(clicks)
+        mask = prediction.soft > 0.49  # the evaluation's threshold
+        if self.variant == "merge" and self._previous is not None:
+            h, w = mask.shape
+            last = clicks[-1]
+            x, y = min(w - 1, int(round(last.x))), min(h - 1, int(round(last.y)))
+            mask = progressive_merge(self._previous, mask, x, y)
+            prediction = Prediction(mask=mask, soft=mask.astype(np.float32), fbu=prediction.fbu)
+        self._previous, self._previous_clicks = mask, clicks
+        return prediction
+
+    # -- the prior variants: ECP's fourth input channel from the previous mask
+
+    def _zoom_logits(self, logits, clicks, box):
+        self._box = box
+        try:
+            return self._zoom(logits, clicks, box)
+        finally:
+            self._box = None
+
+    def _prior_maps(self, image, clicks, scale, shape):
+        from ntclick.clicks import Click, scale_point
+
+        maps = self._maps(image, clicks, scale, shape)
+        if self._previous is None:
+            return maps
+        hh, hw = self.inner._hrr_size_hw
+        previous = self._previous
+        if previous.shape != (hh, hw):
+            previous = cv2.resize(previous.astype(np.uint8), (hw, hh), interpolation=cv2.INTER_NEAREST) > 0
+        if self._box is not None:
+            y0, y1, x0, x1 = self._box
+            previous = previous[y0:y1, x0:x1]
+        h, w = image.shape[:2]
+        small = cv2.resize(previous.astype(np.float32), (w, h), interpolation=cv2.INTER_AREA) > 0.5
+        if self.variant == "prior-grabcut":
+            sx, sy = (scale, scale) if np.isscalar(scale) else scale
+            points = []
+            for c in clicks:
+                px, py = scale_point(c.x, c.y, (sx, sy))
+                points.append(Click(float(np.clip(px, 0, w - 1)), float(np.clip(py, 0, h - 1)), c.kind))
+            radius = max(1, int(round(self.inner.ecp.config.click_radius)))
+            small = grabcut_from_mask(image, small, points, radius)
+        maps[3] = 0
+        maps[3, :h, :w] = small
+        return maps
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--weights", default="weights/ntclick-tiny")
+    parser.add_argument("--variant", choices=VARIANTS, required=True)
+    parser.add_argument("--value", type=int, default=2, help="the first click the memory applies to (>= 2)")
+    parser.add_argument("--dataset", default="folder=data/bsds_val", help="NAME or NAME=PATH")
+    parser.add_argument("--target-iou", type=float, default=0.9)
+    parser.add_argument("--out", default="benchmarks/results/seventh_round")
+    args = parser.parse_args(argv)
+    if args.value < 2:
+        parser.error("--value must be >= 2 (the first click has no previous mask)")
+
+    from ntclick import NTClickPredictor
+    from ntclick.eval import evaluate, open_dataset, summarize
+
+    inner = NTClickPredictor.from_pretrained(args.weights)
+    if args.variant != "merge" and inner.ecp.config.prior == "none":
+        parser.error(f"--variant {args.variant} needs an ECP with a prior channel")
+    predictor = MemoryPredictor(inner, args.variant, args.value)
+    label = f"{args.variant}{args.value}"
+    name, _, path = args.dataset.partition("=")
+    dataset = open_dataset(name, path or None)
+    results = evaluate(
+        predictor,
+        dataset,
+        "standard",
+        target_iou=args.target_iou,
+        model=label,
+        jsonl_path=Path(args.out) / f"{label}_{dataset.name}_standard.jsonl",
+    )
+    s = summarize(results).to_dict()
+    print(
+        f"{label}: objects {s['objects']}, NoC@85 {s['noc']['85']:.2f}, NoC@90 {s['noc']['90']:.2f}, "
+        f"NoF@90 {s['nof']['90']}, 1-mIoU {100 * s['miou'][0]:.1f}, 5-mIoU {100 * s['miou'][4]:.1f}"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -129,7 +129,6 @@ def main(argv: list[str] | None = None) -> int:
 
     import ntclick.band_grabcut as band
     from ntclick import NTClickPredictor
-    from ntclick.eval import evaluate, open_dataset, summarize
 
     label = args.variant if args.value is None else f"{args.variant}{args.value:g}"
     if args.variant == "ring":
@@ -144,22 +143,31 @@ def main(argv: list[str] | None = None) -> int:
     predictor = NTClickPredictor.from_pretrained(args.weights)
     if args.variant == "flip":
         _flip_ecp(predictor)
-    name, _, path = args.dataset.partition("=")
+    run_variant(predictor, label, args.dataset, args.target_iou, args.out)
+    return 0
+
+
+def run_variant(predictor, label: str, dataset_spec: str, target_iou: float, out: str) -> None:
+    """The selection run: standard protocol on ``dataset_spec`` (NAME or NAME=PATH), objects
+    stopped at ``target_iou``, resumable jsonl ``<out>/<label>_<dataset>_standard.jsonl``, and a
+    one-line summary.  Shared with ``memory_variants.py``."""
+    from ntclick.eval import evaluate, open_dataset, summarize
+
+    name, _, path = dataset_spec.partition("=")
     dataset = open_dataset(name, path or None)
     results = evaluate(
         predictor,
         dataset,
         "standard",
-        target_iou=args.target_iou,
+        target_iou=target_iou,
         model=label,
-        jsonl_path=Path(args.out) / f"{label}_{dataset.name}_standard.jsonl",
+        jsonl_path=Path(out) / f"{label}_{dataset.name}_standard.jsonl",
     )
     s = summarize(results).to_dict()
     print(
         f"{label}: objects {s['objects']}, NoC@85 {s['noc']['85']:.2f}, NoC@90 {s['noc']['90']:.2f}, "
         f"NoF@90 {s['nof']['90']}, 1-mIoU {100 * s['miou'][0]:.1f}, 5-mIoU {100 * s['miou'][4]:.1f}"
     )
-    return 0
 
 
 if __name__ == "__main__":

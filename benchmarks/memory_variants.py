@@ -24,6 +24,7 @@ a one-line summary. Standard protocol, stopped at ``--target-iou`` (0.9), as the
 from __future__ import annotations
 
 import argparse
+import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -163,27 +164,19 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--value must be >= 2 (the first click has no previous mask)")
 
     from ntclick import NTClickPredictor
-    from ntclick.eval import evaluate, open_dataset, summarize
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from band_variants import run_variant
 
     inner = NTClickPredictor.from_pretrained(args.weights)
     if args.variant != "merge" and inner.ecp.config.prior == "none":
         parser.error(f"--variant {args.variant} needs an ECP with a prior channel")
-    predictor = MemoryPredictor(inner, args.variant, args.value)
-    label = f"{args.variant}{args.value}"
-    name, _, path = args.dataset.partition("=")
-    dataset = open_dataset(name, path or None)
-    results = evaluate(
-        predictor,
-        dataset,
-        "standard",
-        target_iou=args.target_iou,
-        model=label,
-        jsonl_path=Path(args.out) / f"{label}_{dataset.name}_standard.jsonl",
-    )
-    s = summarize(results).to_dict()
-    print(
-        f"{label}: objects {s['objects']}, NoC@85 {s['noc']['85']:.2f}, NoC@90 {s['noc']['90']:.2f}, "
-        f"NoF@90 {s['nof']['90']}, 1-mIoU {100 * s['miou'][0]:.1f}, 5-mIoU {100 * s['miou'][4]:.1f}"
+    run_variant(
+        MemoryPredictor(inner, args.variant, args.value),
+        f"{args.variant}{args.value}",
+        args.dataset,
+        args.target_iou,
+        args.out,
     )
     return 0
 

@@ -17,17 +17,9 @@ from ntclick.train.checkpoint import load_checkpoint, model_from_checkpoint
 from ntclick.train.clicker_validation import BEST_CHECKPOINT, ClickerValidator, is_better
 from ntclick.train.config import TrainConfig
 from ntclick.train.trainer import train
-from tests.test_train import make_bsds, tiny_config
+from tests.test_train import _few_threads, make_bsds, tiny_config  # noqa: F401 (autouse fixture)
 
 SETTINGS = {"zoom_in": True, "grabcut_iterations": 1}
-
-
-@pytest.fixture(autouse=True)
-def _few_threads():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 
 def make_val_folder(root: Path, count: int = 3) -> Path:

@@ -262,3 +262,42 @@ def test_wrong_prediction_shape_is_reported(dataset):
 
     with pytest.raises(ValueError, match=r"shape \(3, 3\)"):
         evaluate(Wrong(), dataset, "standard", max_clicks=2, progress=False)
+
+
+def test_resume_tells_two_datasets_of_one_name_apart(tmp_path):
+    """Two ``folder=`` datasets share the name "folder": a results file of one is neither reused
+    for nor silently replaced by the other."""
+    a = _fixture_dataset(tmp_path / "a")
+    b = _fixture_dataset(tmp_path / "b")
+    b.samples = b.samples[:2]  # same object names, another folder
+    path = tmp_path / "out" / "run.jsonl"
+    first = evaluate(
+        DiskPredictor(), a, "standard", max_clicks=3, model="disk", jsonl_path=path, progress=False
+    )
+    assert {r.source for r in read_jsonl(path)} == {str((tmp_path / "a").resolve())}
+    before = path.read_text()
+    p = DiskPredictor()
+    with pytest.raises(ValueError, match=r"holds results of dataset .* read from .*a, not from .*b"):
+        evaluate(p, b, "standard", max_clicks=3, model="disk", jsonl_path=path, progress=False)
+    assert p.calls == 0 and path.read_text() == before  # nothing run, nothing lost
+    # Without resume the file is replaced, and the same folder resumes as before.
+    evaluate(
+        DiskPredictor(),
+        b,
+        "standard",
+        max_clicks=3,
+        model="disk",
+        jsonl_path=path,
+        resume=False,
+        progress=False,
+    )
+    assert len(read_jsonl(path)) == 2
+    again = DiskPredictor()
+    evaluate(again, b, "standard", max_clicks=3, model="disk", jsonl_path=path, progress=False)
+    assert again.calls == 0
+    # Records written before sources were stored are run again, not reused.
+    legacy = [json.loads(line) for line in path.read_text().splitlines()]
+    path.write_text("".join(json.dumps({k: v for k, v in r.items() if k != "source"}) + "\n" for r in legacy))
+    rerun = DiskPredictor()
+    evaluate(rerun, b, "standard", max_clicks=3, model="disk", jsonl_path=path, progress=False)
+    assert rerun.calls > 0 and len(first) == 3

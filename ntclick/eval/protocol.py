@@ -147,6 +147,8 @@ class ObjectResult:
         predictor: what decided the masks: the predictor's ``describe()`` (settings and a
             weights digest for :class:`ntclick.NTClickPredictor`); :func:`evaluate` resumes
             only from records whose ``predictor`` equals the running one's.
+        source: the folder the dataset was read from (resolved), when it has a ``root``: two
+            datasets of one name (two ``folder=`` datasets) are told apart by it.
     """
 
     dataset: str
@@ -163,6 +165,7 @@ class ObjectResult:
     set_image_seconds: float = 0.0
     error: str | None = None
     predictor: dict[str, Any] = field(default_factory=dict)
+    source: str | None = None
 
     def to_json(self) -> str:
         d = asdict(self)
@@ -313,8 +316,11 @@ def evaluate(
         limit: evaluate only the first ``limit`` objects.
         jsonl_path: stream one JSON line per object here as soon as it is done.  With
             ``resume`` (default), objects already in the file with the same model label,
-            protocol settings, dataset and predictor (:func:`describe_predictor`: settings and
-            weights) are read back instead of being run again; all other lines are dropped.
+            protocol settings, dataset (name and source folder) and predictor
+            (:func:`describe_predictor`: settings and weights) are read back instead of being
+            run again; all other lines are dropped.  A file holding another folder's results
+            under the same dataset name raises ``ValueError`` instead (two ``folder=`` datasets
+            into one output folder would otherwise reuse or delete each other's records).
         skip_errors: an object whose files cannot be read is recorded with ``error`` set and
             left out of the metrics, instead of stopping the run.
         progress: a progress bar over objects (only when stderr is a terminal).
@@ -334,6 +340,8 @@ def evaluate(
     if overrides:
         protocol = ClickProtocol(**{**protocol.to_dict(), **overrides})
     dataset_name = getattr(dataset, "name", "dataset")
+    root = getattr(dataset, "root", None)
+    source = str(Path(root).resolve()) if root is not None else None
     samples = list(dataset)[: limit if limit is not None else None]
 
     described = describe_predictor(predictor)
@@ -343,12 +351,26 @@ def evaluate(
         path.parent.mkdir(parents=True, exist_ok=True)
         if path.exists() and resume:
             settings = protocol.to_dict()
-            for r in read_jsonl(path):
+            previous = read_jsonl(path)
+            other = next(
+                (r.source for r in previous if r.dataset == dataset_name and r.source not in (None, source)),
+                None,
+            )
+            if other is not None:
+                # Another dataset of the same name (two folder= datasets): resuming would reuse
+                # or delete its records.
+                raise ValueError(
+                    f"{path} holds results of dataset {dataset_name!r} read from {other}, not from "
+                    f"{source}: write this run to another output folder or label, or do not resume "
+                    "(ntclick eval --no-resume) to replace them"
+                )
+            for r in previous:
                 if (
                     r.settings == settings
                     and r.model == model
                     and r.dataset == dataset_name
                     and r.predictor == described
+                    and r.source == source
                     and r.error is None
                 ):
                     done[r.name] = r
@@ -373,6 +395,7 @@ def evaluate(
         else:
             r = run_object(predictor, loaded, protocol, dataset=dataset_name, model=model)
         r.predictor = described
+        r.source = source
         results.append(r)
         if path is not None:
             _append_line(path, r.to_json())

@@ -73,7 +73,7 @@ def test_training_logs_noc_keeps_the_fewest_clicks_checkpoint_and_resumes(tmp_pa
     assert summarize(results).noc["90"] == pytest.approx(expected["noc"])
 
 
-def test_validator_matches_evaluate_and_splits_objects_over_ranks(tmp_path: Path) -> None:
+def test_validator_matches_evaluate_and_splits_objects_over_ranks(tmp_path: Path, monkeypatch) -> None:
     val = make_val_folder(tmp_path / "val", count=3)
     config = tiny_config(
         "ecp",
@@ -91,16 +91,19 @@ def test_validator_matches_evaluate_and_splits_objects_over_ranks(tmp_path: Path
     scores = validator(ecp, torch.device("cpu"))
     assert ecp.training
     predictor = NTClickPredictor(ecp, build_hrr("tiny"), refine=False, **SETTINGS)
-    summary = summarize(
-        evaluate(
-            predictor, open_dataset("folder", str(val)), "standard", target_iou=0.9, limit=2, progress=False
-        )
+    results = evaluate(
+        predictor, open_dataset("folder", str(val)), "standard", target_iou=0.9, limit=2, progress=False
     )
+    summary = summarize(results)
     assert scores["objects"] == 2 and scores["noc"] == pytest.approx(summary.noc["90"])
     assert scores["nof"] == summary.nof["90"]
-    # Rank 1 of 2 sees only the second object (no process group is needed to run a share).
-    share = validator.samples[1::2]
-    assert [s.name for s in share] == ["obj1"]
+    # Rank 1 of 2 runs only the second object; the reduction (identity here: one process)
+    # would add rank 0's sums.
+    reduced = []
+    monkeypatch.setattr(torch.distributed, "all_reduce", lambda t: reduced.append(t.clone()))
+    share = validator(ecp, torch.device("cpu"), rank=1, world_size=2)
+    assert len(reduced) == 1 and share["objects"] == 1
+    assert share["noc"] == pytest.approx(summarize(results[1:]).noc["90"])
 
 
 def test_is_better_prefers_fewer_clicks_then_higher_iou() -> None:

@@ -60,19 +60,14 @@ def grabcut_from_mask(
     """GrabCut on ``image`` (uint8 RGB (h, w, 3)) started from ``mask`` (bool (h, w)) as probable
     fg / bg, with ``points`` (clicks in ``image`` pixels) painted by the baseline's rules; the
     bool fg-like result.  Without both a fg-like and a bg-like seed, the mask itself."""
-    from ntclick.baselines.grabcut import paint_click_seeds
+    from ntclick.baselines.grabcut import grabcut_foreground, paint_click_seeds
 
     seeds = np.where(mask, cv2.GC_PR_FGD, cv2.GC_PR_BGD).astype(np.uint8)
     paint_click_seeds(seeds, list(points), click_radius, 3 * click_radius)
     fg_like = (seeds == cv2.GC_FGD) | (seeds == cv2.GC_PR_FGD)
     if fg_like.all() or not fg_like.any():
         return mask.copy()
-    cv2.setRNGSeed(0)
-    bgd, fgd = np.zeros((1, 65), np.float64), np.zeros((1, 65), np.float64)
-    cv2.grabCut(
-        cv2.cvtColor(image, cv2.COLOR_RGB2BGR), seeds, None, bgd, fgd, iterations, cv2.GC_INIT_WITH_MASK
-    )
-    return (seeds == cv2.GC_FGD) | (seeds == cv2.GC_PR_FGD)
+    return grabcut_foreground(cv2.cvtColor(image, cv2.COLOR_RGB2BGR), seeds, iterations, seed=0)
 
 
 class MemoryPredictor:

@@ -17,7 +17,6 @@ not networks, run as configured.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 import torch
@@ -30,15 +29,6 @@ __all__ = ["BEST_CHECKPOINT", "BENCHMARK_TEST_SETS", "ClickerValidator", "is_bet
 BEST_CHECKPOINT = "checkpoint_best.pt"
 # The benchmarks' test sets: choosing checkpoints on them would overstate the numbers reported on them.
 BENCHMARK_TEST_SETS = ("grabcut", "berkeley")
-
-
-@dataclass
-class _Totals:
-    objects: int = 0
-    clicks: float = 0.0
-    failures: float = 0.0
-    iou1: float = 0.0
-    iou5: float = 0.0
 
 
 class ClickerValidator:
@@ -72,7 +62,6 @@ class ClickerValidator:
         n = len(dataset) if config.val_clicker_objects == 0 else min(config.val_clicker_objects, len(dataset))
         self.samples = [dataset[i] for i in range(n)]
         self.protocol = ClickProtocol("standard", target_iou=float(config.val_clicker_target))
-        self.target = float(config.val_clicker_target)
         self.settings = {"refine": False, **dict(config.val_clicker_settings)}
         allowed = _predictor_options()
         unknown = sorted(set(self.settings) - allowed)
@@ -83,6 +72,11 @@ class ClickerValidator:
         if self.settings["refine"]:
             raise ValueError("val_clicker_settings: refine must be false (an ECP run has no matching HRR)")
         self._hrr: nn.Module | None = None
+
+    @property
+    def target(self) -> float:
+        """The IoU that counts as done."""
+        return float(self.protocol.target_iou)  # type: ignore[arg-type]
 
     def spec(self) -> dict[str, Any]:
         """What the numbers depend on besides the weights; a best score is only kept across a
@@ -112,25 +106,27 @@ class ClickerValidator:
         clicks, a reached IoU carried forward) and ``objects``.
         """
         from ntclick.eval.protocol import run_object
-        from ntclick.metrics import noc
+        from ntclick.metrics import miou_at_k, noc, nof
 
         was_training = ecp.training
-        totals = _Totals()
         try:
             predictor = self._predictor(ecp, device)
-            n = int(self.protocol.max_clicks)
-            for sample in self.samples[rank::world_size]:
-                result = run_object(predictor, sample.load(), self.protocol, dataset="val", model="train")
-                curve = list(result.ious) + [result.ious[-1]] * (n - len(result.ious))
-                totals.objects += 1
-                totals.clicks += noc(curve, self.target, n)
-                totals.failures += float(max(curve) < self.target)
-                totals.iou1 += curve[0]
-                totals.iou5 += curve[4]
+            curves = [
+                run_object(predictor, sample.load(), self.protocol, dataset="val", model="train").ious
+                for sample in self.samples[rank::world_size]
+            ]
         finally:
             ecp.train(was_training)
+        n, k = int(self.protocol.max_clicks), len(curves)
+        # Sums (not means) so that ranks add up; a curve stopped at the target counts its last IoU.
         sums = torch.tensor(
-            [totals.objects, totals.clicks, totals.failures, totals.iou1, totals.iou5],
+            [
+                k,
+                sum(noc(c, self.target, n) for c in curves),
+                nof(curves, self.target, n),
+                k * miou_at_k(curves, 1) if k else 0.0,
+                k * miou_at_k(curves, 5) if k else 0.0,
+            ],
             dtype=torch.float64,
             device=device,
         )

@@ -646,11 +646,12 @@ def _train(
             loss_sum.zero_()
             interval_steps, interval_start = 0, time.perf_counter()
             extra_sums.clear()
-        if val_stream is not None and config.val_every and step % config.val_every == 0 and step != stop:
+        at_val_point = config.val_every and step % config.val_every == 0 and step != stop
+        if val_stream is not None and at_val_point:
             val_metrics = _validate(ddp_model, val_stream, config, ctx, autocast)
             if log is not None:
                 log.write({"step": step, "split": "val", **val_metrics})
-        if clicker_val is not None and config.val_every and step % config.val_every == 0 and step != stop:
+        if clicker_val is not None and at_val_point:
             validate_clicker()
         if step % config.ckpt_every == 0 and step != stop:
             write_checkpoint()

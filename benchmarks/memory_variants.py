@@ -11,8 +11,9 @@ apply only when the clicks extend the previous call's clicks by one (the evaluat
 - ``prior-mask``: ECP's prior channel (normally GrabCut from the clicks at ECP's input size)
   is the previous mask instead;
 - ``prior-grabcut``: the prior is GrabCut at ECP's input size started from the previous mask
-  (probable fg / bg) with the clicks painted as the prior's own rules paint them
-  (:func:`grabcut_from_mask`).
+  (probable fg / bg) with the clicks painted as the prior's own rules paint them.  Since the
+  eighth round this is the package's own ``predict(clicks, prev_mask=...)``; the variant passes
+  it, and the prototype's runs were reproduced object for object by it.
 
     python benchmarks/memory_variants.py --variant merge --value 2 --dataset folder=data/bsds_val \\
         --out benchmarks/results/seventh_round
@@ -25,7 +26,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -54,22 +54,6 @@ def progressive_merge(previous: np.ndarray, new: np.ndarray, x: int, y: int) -> 
     return out
 
 
-def grabcut_from_mask(
-    image: np.ndarray, mask: np.ndarray, points: Sequence[Any], click_radius: int, iterations: int = 3
-) -> np.ndarray:
-    """GrabCut on ``image`` (uint8 RGB (h, w, 3)) started from ``mask`` (bool (h, w)) as probable
-    fg / bg, with ``points`` (clicks in ``image`` pixels) painted by the baseline's rules; the
-    bool fg-like result.  Without both a fg-like and a bg-like seed, the mask itself."""
-    from ntclick.baselines.grabcut import grabcut_foreground, paint_click_seeds
-
-    seeds = np.where(mask, cv2.GC_PR_FGD, cv2.GC_PR_BGD).astype(np.uint8)
-    paint_click_seeds(seeds, list(points), click_radius, 3 * click_radius)
-    fg_like = (seeds == cv2.GC_FGD) | (seeds == cv2.GC_PR_FGD)
-    if fg_like.all() or not fg_like.any():
-        return mask.copy()
-    return grabcut_foreground(cv2.cvtColor(image, cv2.COLOR_RGB2BGR), seeds, iterations, seed=0)
-
-
 class MemoryPredictor:
     """The shipped predictor plus one of :data:`VARIANTS`; the evaluation's ``Predictor``."""
 
@@ -79,10 +63,9 @@ class MemoryPredictor:
         self.inner, self.variant, self.start = predictor, variant, int(start)
         self._previous: np.ndarray | None = None  # bool (H, W): the last answer
         self._previous_clicks: list | None = None
-        self._box: tuple[int, int, int, int] | None = None
-        if variant != "merge":
-            self._maps, self._zoom = predictor._ecp_maps, predictor._zoom_logits
-            predictor._ecp_maps, predictor._zoom_logits = self._prior_maps, self._zoom_logits
+        if variant == "prior-mask":
+            self._maps = predictor._ecp_maps
+            predictor._ecp_maps = self._mask_as_prior
 
     def describe(self) -> dict[str, Any]:
         return {**self.inner.describe(), "memory": [self.variant, self.start]}
@@ -96,53 +79,29 @@ class MemoryPredictor:
 
         clicks = list(clicks)
         extends = self._previous_clicks is not None and self._previous_clicks == clicks[:-1]
-        if not (extends and len(clicks) >= self.start):
-            self._previous = None  # the prior variants read it during the inner predict
-        prediction = self.inner.predict(clicks)
+        previous = self._previous if extends and len(clicks) >= self.start else None
+        if self.variant == "merge" or previous is None:
+            prediction = self.inner.predict(clicks)
+        else:
+            prediction = self.inner.predict(clicks, prev_mask=previous)
         mask = prediction.soft > 0.49  # the evaluation's threshold
-        if self.variant == "merge" and self._previous is not None:
+        if self.variant == "merge" and previous is not None:
             h, w = mask.shape
             last = clicks[-1]
             x, y = min(w - 1, int(round(last.x))), min(h - 1, int(round(last.y)))
-            mask = progressive_merge(self._previous, mask, x, y)
+            mask = progressive_merge(previous, mask, x, y)
             prediction = Prediction(mask=mask, soft=mask.astype(np.float32), fbu=prediction.fbu)
         self._previous, self._previous_clicks = mask, clicks
         return prediction
 
-    # -- the prior variants: ECP's fourth input channel from the previous mask
-
-    def _zoom_logits(self, logits, clicks, box):
-        self._box = box
-        try:
-            return self._zoom(logits, clicks, box)
-        finally:
-            self._box = None
-
-    def _prior_maps(self, image, clicks, scale, shape):
-        from ntclick.clicks import Click, scale_point
-
+    def _mask_as_prior(self, image, clicks, scale, shape, previous=None):
+        """``prior-mask``: the previous mask itself (on ``image``, as the package resizes and
+        crops it) replaces the GrabCut prior channel."""
         maps = self._maps(image, clicks, scale, shape)
-        if self._previous is None:
-            return maps
-        hh, hw = self.inner._hrr_size_hw
-        previous = self._previous
-        if previous.shape != (hh, hw):
-            previous = cv2.resize(previous.astype(np.uint8), (hw, hh), interpolation=cv2.INTER_NEAREST) > 0
-        if self._box is not None:
-            y0, y1, x0, x1 = self._box
-            previous = previous[y0:y1, x0:x1]
-        h, w = image.shape[:2]
-        small = cv2.resize(previous.astype(np.float32), (w, h), interpolation=cv2.INTER_AREA) > 0.5
-        if self.variant == "prior-grabcut":
-            sx, sy = (scale, scale) if np.isscalar(scale) else scale
-            points = []
-            for c in clicks:
-                px, py = scale_point(c.x, c.y, (sx, sy))
-                points.append(Click(float(np.clip(px, 0, w - 1)), float(np.clip(py, 0, h - 1)), c.kind))
-            radius = max(1, int(round(self.inner.ecp.config.click_radius)))
-            small = grabcut_from_mask(image, small, points, radius)
-        maps[3] = 0
-        maps[3, :h, :w] = small
+        if previous is not None:
+            h, w = image.shape[:2]
+            maps[3] = 0
+            maps[3, :h, :w] = previous
         return maps
 
 

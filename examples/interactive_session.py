@@ -5,9 +5,12 @@
     python examples/interactive_session.py --baseline grabcut --out-dir session/
 
 Each step predicts from *all* clicks so far (the predictor is stateless per call, as SAM's
-is), so undoing a click is just predicting again without it; the image is encoded once by
+is), plus the previous step's mask as ``prev_mask`` (SAM's ``mask_input`` plays this part), so
+that the next click corrects the last answer instead of starting over; undoing a click is
+predicting again without it, with the mask shown before it.  The image is encoded once by
 ``set_image``.  The click script below mixes foreground, background and noise-tolerant
 clicks; ``nt`` says "fine structure around here" (the fur and whiskers at the outline).
+``--no-prev-mask`` predicts from the clicks alone.
 """
 
 from __future__ import annotations
@@ -44,6 +47,12 @@ def make_predictor(args: argparse.Namespace):
     return NTClickPredictor.from_pretrained(args.weights, device=args.device)
 
 
+def takes_prev_mask(predictor) -> bool:
+    """The GrabCut baseline takes a previous mask; an NTClick predictor when its ECP has a prior."""
+    ecp = getattr(predictor, "ecp", None)
+    return ecp is None or ecp.config.prior != "none"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -57,6 +66,9 @@ def main() -> None:
     source.add_argument("--baseline", choices=("grabcut",), help="use a classical baseline instead")
     parser.add_argument("--device", default=None, help="cpu (default), cuda, mps (with --weights)")
     parser.add_argument("--out-dir", type=Path, default=Path("session"), help="folder for the overlays")
+    parser.add_argument(
+        "--no-prev-mask", action="store_true", help="predict from the clicks alone, without the last mask"
+    )
     args = parser.parse_args()
 
     image = load_image(IMAGE)
@@ -65,10 +77,13 @@ def main() -> None:
     predictor.set_image(image)
     print(f"set_image: {time.perf_counter() - start:.2f} s")
 
+    carry = not args.no_prev_mask and takes_prev_mask(predictor)
+    prediction = None
     for step in range(1, len(SESSION) + 1):
         clicks = SESSION[:step]
+        previous = prediction.mask if carry and prediction is not None else None
         start = time.perf_counter()
-        prediction = predictor.predict(clicks)
+        prediction = predictor.predict(clicks, prev_mask=previous)
         seconds = time.perf_counter() - start
         overlay = args.out_dir / f"step{step:02d}_overlay.png"
         save_image(overlay, overlay_mask(image, prediction.soft, clicks))

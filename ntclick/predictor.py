@@ -38,7 +38,7 @@ from ntclick.clicks import (
     scale_point,
     validate_clicks,
 )
-from ntclick.fbu import BG, FG, UNCERTAIN
+from ntclick.fbu import BG, FG, UNCERTAIN, as_bool_mask
 from ntclick.hub import PREDICTOR_DEFAULTS, load_pretrained, parse_device, parse_dtype
 from ntclick.image_io import as_rgb_uint8
 from ntclick.prediction import Prediction
@@ -353,10 +353,16 @@ class NTClickPredictor:
         )
 
     def _ecp_maps(
-        self, image: np.ndarray, clicks: Sequence[Click], scale: tuple[float, float], shape: tuple[int, int]
+        self,
+        image: np.ndarray,
+        clicks: Sequence[Click],
+        scale: tuple[float, float],
+        shape: tuple[int, int],
+        previous: np.ndarray | None = None,
     ) -> np.ndarray:
         """ECP's click maps (C, H, W) of ``clicks`` on ``image`` (uint8, ECP's input size before
-        padding), on the padded input grid ``shape`` = (H, W)."""
+        padding), on the padded input grid ``shape`` = (H, W); ``previous``, a bool mask on
+        ``image``, starts the prior (see :meth:`predict`'s ``prev_mask``)."""
         c = self.ecp.config
         return ecp_input_maps(
             image,
@@ -366,6 +372,7 @@ class NTClickPredictor:
             prior_iterations=c.prior_iterations,
             scale=scale,
             shape=shape,
+            previous=previous,
         )
 
     def _parse_clicks(
@@ -399,6 +406,7 @@ class NTClickPredictor:
         *,
         point_coords: np.ndarray | Sequence | None = None,
         point_labels: np.ndarray | Sequence | None = None,
+        prev_mask: np.ndarray | None = None,
     ) -> Prediction:
         """Segment the current image from all the clicks so far.
 
@@ -407,6 +415,12 @@ class NTClickPredictor:
                 the column and ``y`` the row in original-image pixels, kind fg / bg / nt.
             point_coords: alternatively, SAM-style float (N, 2) array of ``(x, y)``.
             point_labels: int (N,) with 1 = fg, 0 = bg, 2 = nt (with ``point_coords``).
+            prev_mask: optionally the previous answer (``mask`` of the last call), a binary
+                (H, W) mask at the original resolution (bool, 0/1 or 0/255).  ECP's GrabCut
+                prior then starts from it instead of from the clicks alone, so that one more
+                click corrects the last mask rather than starting over (SAM's ``mask_input``
+                plays this part).  Needs an ECP with a prior channel (``ecp.config.prior``).
+                The predictor keeps no state: pass it on every call where you want it.
 
         Returns:
             :class:`~ntclick.prediction.Prediction` at the original resolution (H, W): ``mask``
@@ -416,18 +430,20 @@ class NTClickPredictor:
         Raises:
             RuntimeError: no image set.
             ValueError: a click outside the image, non-finite, of unknown kind/label, or both
-                ``clicks`` and ``point_coords``/``point_labels`` given.
+                ``clicks`` and ``point_coords``/``point_labels`` given; ``prev_mask`` not a
+                binary mask of the image's size, or given to an ECP without a prior channel.
         """
         self._require_image()
         parsed = self._parse_clicks(clicks, point_coords, point_labels)
         h, w = self.original_size  # type: ignore[misc]
+        previous = None if prev_mask is None else self._working_mask(prev_mask)
         if not parsed:
             return Prediction(
                 mask=np.zeros((h, w), dtype=bool),
                 soft=np.zeros((h, w), dtype=np.float32),
                 fbu=np.full((h, w), BG, dtype=np.uint8),
             )
-        soft, fbu = self._predict_clicks(parsed)
+        soft, fbu = self._predict_clicks(parsed, previous)
         soft_np = soft[0].cpu().numpy()
         fbu_np = fbu[0].cpu().numpy()
         mask = soft_np > self.mask_threshold
@@ -438,6 +454,30 @@ class NTClickPredictor:
             decided = (fbu_np == UNCERTAIN) | (mask != (soft_np > self.mask_threshold))
             soft_np[decided] = mask[decided]
         return Prediction(mask=mask, soft=soft_np, fbu=fbu_np)
+
+    def _working_mask(self, prev_mask: np.ndarray) -> np.ndarray:
+        """``prev_mask`` checked, as bool at the working size (hh, hw)."""
+        if self.ecp.config.prior == "none":
+            raise ValueError(
+                "prev_mask needs an ECP with a prior channel (ecp.config.prior 'grabcut'); "
+                "this ECP has prior 'none', so it cannot take a previous mask"
+            )
+        previous = as_bool_mask(prev_mask, "prev_mask")
+        h, w = self.original_size  # type: ignore[misc]
+        if previous.shape != (h, w):
+            raise ValueError(f"prev_mask has shape {previous.shape}, expected the image's {(h, w)}")
+        hh, hw = self._hrr_size_hw  # type: ignore[misc]
+        if (hh, hw) != (h, w):
+            previous = cv2.resize(previous.astype(np.uint8), (hw, hh), interpolation=cv2.INTER_NEAREST) > 0
+        return previous
+
+    @staticmethod
+    def _mask_on(previous: np.ndarray | None, size: tuple[int, int]) -> np.ndarray | None:
+        """A working-size bool mask (or crop) shrunk to ``size`` = (h, w) by area, fg above half."""
+        if previous is None:
+            return None
+        h, w = size
+        return cv2.resize(previous.astype(np.float32), (w, h), interpolation=cv2.INTER_AREA) > 0.5
 
     def _grabcut_band(self, soft: np.ndarray, fbu: np.ndarray, clicks: Sequence[Click]) -> np.ndarray:
         """GrabCut on the uncertain band at the working size (see ``grabcut_iterations``);
@@ -489,19 +529,29 @@ class NTClickPredictor:
         return self._finish(self._ecp_logits(click_maps))
 
     @torch.inference_mode()
-    def _predict_clicks(self, clicks: list[Click]) -> tuple[torch.Tensor, torch.Tensor]:
-        """:meth:`predict_torch` for one validated click list, with zoom-in when enabled."""
-        maps = torch.from_numpy(self.click_maps(clicks))[None]
+    def _predict_clicks(
+        self, clicks: list[Click], previous: np.ndarray | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """:meth:`predict_torch` for one validated click list, with zoom-in when enabled;
+        ``previous``: the previous mask, bool at the working size, for ECP's prior."""
+        h, w = self.original_size  # type: ignore[misc]
+        eh, ew = self._ecp_size_hw  # type: ignore[misc]
+        maps = self._ecp_maps(
+            self._ecp_image_u8,
+            clicks,
+            (ew / w, eh / h),
+            self.ecp_input_shape,
+            self._mask_on(previous, (eh, ew)),
+        )
+        maps = torch.from_numpy(maps)[None]
         grid = None
         if self.brs_steps:  # click pixels on the ECP grid, only BRS reads them
-            h, w = self.original_size  # type: ignore[misc]
-            eh, ew = self._ecp_size_hw  # type: ignore[misc]
             grid = self._grid_points(clicks, (ew / w, eh / h), (eh, ew))
         logits = self._ecp_logits(maps, grid)
         if self.zoom_in and len(clicks) >= self.ZOOM_MIN_CLICKS:
             box = self.zoom_box(logits[0].argmax(dim=0), clicks)
             if box is not None:
-                logits = self._zoom_logits(logits, clicks, box)
+                logits = self._zoom_logits(logits, clicks, box, previous)
         return self._finish(logits)
 
     def _ecp_logits(
@@ -556,7 +606,11 @@ class NTClickPredictor:
         return y0, y1, x0, x1
 
     def _zoom_logits(
-        self, logits: torch.Tensor, clicks: Sequence[Click], box: tuple[int, int, int, int]
+        self,
+        logits: torch.Tensor,
+        clicks: Sequence[Click],
+        box: tuple[int, int, int, int],
+        previous: np.ndarray | None = None,
     ) -> torch.Tensor:
         """Replace ``logits`` (1, 3, hh, hw) inside ``box`` by ECP's logits on that crop, in place
         (the caller owns the first pass's tensor; at 4096 px a copy would be 150 MB per click)."""
@@ -567,7 +621,10 @@ class NTClickPredictor:
         crop = self._to_input(crop_u8, ecp_c, int(ecp_c.patch_size))
         points = self._working_points(clicks)
         inside = [Click(x - x0, y - y0, kind) for x, y, kind in points if x0 <= x < x1 and y0 <= y < y1]
-        maps = self._ecp_maps(crop_u8, inside, (cw / (x1 - x0), ch / (y1 - y0)), tuple(crop.shape[-2:]))
+        crop_previous = None if previous is None else self._mask_on(previous[y0:y1, x0:x1], (ch, cw))
+        maps = self._ecp_maps(
+            crop_u8, inside, (cw / (x1 - x0), ch / (y1 - y0)), tuple(crop.shape[-2:]), crop_previous
+        )
         grid = (
             self._grid_points(inside, (cw / (x1 - x0), ch / (y1 - y0)), (ch, cw)) if self.brs_steps else None
         )

@@ -36,6 +36,7 @@ def click_prior(
     click_radius: int = 5,
     scale: float | tuple[float, float] = 1.0,
     shape: Sequence[int] | None = None,
+    previous: np.ndarray | None = None,
 ) -> np.ndarray:
     """The prior map of ``clicks`` on ``image``.
 
@@ -49,10 +50,14 @@ def click_prior(
         click_radius: radius in ``image`` pixels of each fg/bg click's definite disk.
         scale: ``image`` size over original size, one number or ``(sx, sy)``.
         shape: ``(H, W)`` of the padded network input (default ``(h, w)``); padding is 0.
+        previous: optionally the previous answer as a binary (h, w) mask on ``image``: GrabCut
+            starts from it instead of from the clicks' nearest-click split
+            (:meth:`GrabCutPredictor.predict`'s ``prev_mask``), so the prior corrects the last
+            mask rather than starting over.
 
     Returns:
         float32 (H, W): 1 where the prior says foreground, else 0 (all 0 for ``"none"`` and
-        for clicks with no fg or nt click).
+        for clicks with no fg or nt click and no ``previous`` foreground).
     """
     if kind not in PRIOR_KINDS:
         raise ValueError(f"unknown prior kind {kind!r}; expected one of {PRIOR_KINDS}")
@@ -77,7 +82,7 @@ def click_prior(
         moved.append(Click(float(np.clip(x, 0, w - 1)), float(np.clip(y, 0, h - 1)), c.kind))
     grabcut = GrabCutPredictor(iterations=iterations, click_radius=click_radius)
     grabcut.set_image(image)
-    out[:h, :w] = grabcut.predict(moved).mask
+    out[:h, :w] = grabcut.predict(moved, prev_mask=previous).mask
     return out
 
 
@@ -90,6 +95,7 @@ def ecp_input_maps(
     prior_iterations: int = 3,
     scale: float | tuple[float, float] = 1.0,
     shape: Sequence[int] | None = None,
+    previous: np.ndarray | None = None,
 ) -> np.ndarray:
     """ECP's click maps: the (fg, bg, nt) disks, then the prior map when ``prior`` is not "none".
 
@@ -101,12 +107,18 @@ def ecp_input_maps(
         prior, prior_iterations: ``ECPConfig.prior`` and ``ECPConfig.prior_iterations``.
         scale: ``image`` size over original size, one number or ``(sx, sy)``.
         shape: ``(H, W)`` of the padded ECP input (default ``(h, w)``).
+        previous: the previous answer on ``image`` for the prior (see :func:`click_prior`);
+            refused without a prior, which has nowhere to put it.
 
     Returns:
         float32 (C, H, W), C = 3 or 4 (``ECPConfig.click_channels``).
     """
     if image is None and (prior != "none" or shape is None):
         raise ValueError(f"ecp_input_maps needs the image for prior {prior!r} or without a shape")
+    if previous is not None and prior == "none":
+        raise ValueError(
+            "a previous mask needs an ECP with a prior channel (prior 'grabcut'), this one has none"
+        )
     clicks = [as_click(c) for c in clicks]
     shape = tuple(image.shape[:2]) if shape is None else (int(shape[0]), int(shape[1]))
     disks = encode_disks(clicks, shape, radius=radius, scale=scale)
@@ -121,5 +133,6 @@ def ecp_input_maps(
         click_radius=radius_px,
         scale=scale,
         shape=shape,
+        previous=previous,
     )
     return np.concatenate([disks, prior_map[None]], axis=0)

@@ -114,3 +114,57 @@ def test_baseline_does_not_import_torch(tmp_path):
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert result.stdout.strip().splitlines()[-1] == "0 False", result.stderr
+
+
+def test_prev_mask_reaches_the_predictor(tmp_path, capsys):
+    """``--prev-mask`` hands the saved mask to ``predict(prev_mask=)``: the result is the API's
+    with that mask, and differs from the clicks alone where GrabCut starts from it."""
+    from ntclick.baselines.grabcut import GrabCutPredictor
+
+    # Two bright squares, one clicked: from the clicks alone GrabCut keeps the clicked one; from
+    # a previous mask holding both, both.
+    image = np.zeros((80, 120, 3), np.uint8)
+    image[20:60, 20:50] = 230
+    image[20:60, 70:100] = 200
+    image_file, previous_file = tmp_path / "two.png", tmp_path / "previous.png"
+    save_image(image_file, image)
+    previous = np.zeros((80, 120), np.uint8)
+    previous[20:60, 20:50] = 255
+    previous[20:60, 70:100] = 255
+    save_image(previous_file, previous)
+    clicks = ["fg:35,40", "bg:5,5"]
+    argv = ["predict", str(image_file), "--baseline", "grabcut", "--out", str(tmp_path / "m.png")]
+    for c in clicks:
+        argv += ["--click", c]
+    assert main([*argv, "--prev-mask", str(previous_file)]) == 0
+    with_previous = load_mask(tmp_path / "m.png")
+    predictor = GrabCutPredictor()
+    predictor.set_image(image)
+    api_clicks = [Click(35, 40, "fg"), Click(5, 5, "bg")]
+    expected = predictor.predict(api_clicks, prev_mask=previous).mask
+    np.testing.assert_array_equal(with_previous, expected.astype(np.uint8) * 255)
+    assert main(argv) == 0
+    alone = predictor.predict(api_clicks).mask
+    np.testing.assert_array_equal(load_mask(tmp_path / "m.png"), alone.astype(np.uint8) * 255)
+    assert expected[40, 85] and not alone[40, 85]  # the previous mask changed the answer
+    capsys.readouterr()
+
+
+def test_prev_mask_errors_are_one_line(weights, tmp_path, capsys):
+    small = tmp_path / "small.png"
+    save_image(small, np.zeros((10, 10), np.uint8))
+    argv = ["predict", str(CHELSEA), "--click", "fg:200,150", "--out", str(tmp_path / "m.png")]
+    cases = [
+        (["--baseline", "grabcut", "--prev-mask", str(small)], "prev_mask has shape (10, 10)"),
+        (["--baseline", "grabcut", "--prev-mask", str(tmp_path / "none.png")], "mask file not found"),
+        # The test weights' ECP has no prior channel, so it cannot take a previous mask.
+        (
+            ["--weights", str(weights), "--prev-mask", str(small)],
+            "prev_mask needs an ECP with a prior channel",
+        ),
+    ]
+    for extra, message in cases:
+        assert main([*argv, *extra]) == 2
+        err = capsys.readouterr().err
+        assert err.startswith("ntclick predict: error:") and message in err and err.count("\n") == 1
+        assert not (tmp_path / "m.png").exists()

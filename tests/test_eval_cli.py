@@ -264,3 +264,49 @@ def test_eval_cli_predictor_settings_reach_the_predictor(
     assert len(record.ious) == 2
     assert main(_argv(f"folder={data_root}", tmp_path, flag, "2")) == 2
     assert flag in capsys.readouterr().err
+
+
+def test_eval_cli_prev_mask_needs_a_prior_ecp_and_reaches_it(
+    data_root, tmp_path, tiny_weights, monkeypatch, capsys
+):
+    import torch
+    from tiny_models import ECP_TINY, HRR_TINY
+
+    from ntclick.eval import open_dataset, read_jsonl
+    from ntclick.hub import save_pretrained
+    from ntclick.metrics import iou
+    from ntclick.modeling import build_ecp, build_hrr
+    from ntclick.predictor import NTClickPredictor
+
+    assert main(_tiny_ecp_only_argv(tiny_weights, data_root, tmp_path / "x", "--prev-mask")) == 2
+    assert "--prev-mask needs an ECP with a prior channel" in capsys.readouterr().err
+    torch.manual_seed(0)
+    weights = save_pretrained(
+        tmp_path / "prior", build_ecp("tiny", **ECP_TINY, prior="grabcut"), build_hrr("tiny", **HRR_TINY)
+    )
+    # An object of the background's colours: the first answer cannot be perfect, so a second click comes.
+    hard = tmp_path / "hard"
+    (hard / "images").mkdir(parents=True)
+    (hard / "masks").mkdir()
+    gt = np.zeros((48, 64), np.uint8)
+    gt[10:38, 12:40] = 255
+    cv2.imwrite(
+        str(hard / "images" / "o0.png"), np.random.default_rng(1).integers(0, 256, (48, 64, 3), np.uint8)
+    )
+    cv2.imwrite(str(hard / "masks" / "o0.png"), gt)
+    given = []
+    real = NTClickPredictor._working_mask
+
+    def spy(self, prev_mask):
+        given.append(prev_mask.copy())
+        return real(self, prev_mask)
+
+    monkeypatch.setattr(NTClickPredictor, "_working_mask", spy)
+    out = tmp_path / "out"
+    assert main(_tiny_ecp_only_argv(weights, hard, out, "--prev-mask")) == 0
+    (record,) = read_jsonl(out / "prior-ecp-only_folder_standard-prev.jsonl")
+    assert len(record.ious) == 2 and record.settings["prev_mask"] is True
+    # Once, at the second click, with the first click's scored mask (its IoU is the record's).
+    assert len(given) == 1 and given[0].dtype == bool
+    sample = open_dataset("folder", hard)[0].load()
+    assert iou(given[0], sample.gt) == pytest.approx(record.ious[0])

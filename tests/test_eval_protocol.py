@@ -301,3 +301,47 @@ def test_resume_tells_two_datasets_of_one_name_apart(tmp_path):
     rerun = DiskPredictor()
     evaluate(rerun, b, "standard", max_clicks=3, model="disk", jsonl_path=path, progress=False)
     assert rerun.calls > 0 and len(first) == 3
+
+
+class RecordingPredictor(DiskPredictor):
+    """A DiskPredictor that records the ``prev_mask`` it is given at every call."""
+
+    def __init__(self):
+        super().__init__()
+        self.given: list = []
+        self.answers: list = []
+
+    def predict(self, clicks, prev_mask=None):
+        self.given.append(None if prev_mask is None else prev_mask.copy())
+        prediction = super().predict(clicks)
+        self.answers.append(prediction.mask.copy())
+        return prediction
+
+
+def test_prev_mask_protocol_hands_back_the_last_scored_mask(dataset):
+    protocol = ClickProtocol(max_clicks=4, prev_mask=True)
+    assert protocol.name == "standard-prev" and protocol.to_dict()["prev_mask"] is True
+    assert ClickProtocol("nt", noise_sigma=5, prev_mask=True).name == "nt-noise5-prev"
+    # Off, the field is left out of the stored settings, so earlier records stay resumable.
+    assert "prev_mask" not in ClickProtocol().to_dict()
+    predictor = RecordingPredictor()
+    [result] = evaluate(predictor, dataset, protocol, limit=1, progress=False)
+    assert len(result.ious) == 4 and result.protocol == "standard-prev"
+    assert predictor.given[0] is None  # the first click has no previous answer
+    for given, answer in zip(predictor.given[1:], predictor.answers[:-1], strict=True):
+        assert given.dtype == bool and np.array_equal(given, answer)
+    plain = RecordingPredictor()
+    evaluate(plain, dataset, ClickProtocol(max_clicks=4), limit=1, progress=False)
+    assert plain.given == [None] * 4
+
+
+def test_prev_mask_protocol_runs_the_grabcut_baseline(dataset):
+    from ntclick.baselines import GrabCutPredictor
+
+    with_previous = evaluate(
+        GrabCutPredictor(iterations=2), dataset, ClickProtocol(prev_mask=True), progress=False
+    )
+    plain = evaluate(GrabCutPredictor(iterations=2), dataset, ClickProtocol(), progress=False)
+    # The first click has no previous mask, so it is the plain run's; every object is found.
+    assert [r.ious[0] for r in with_previous] == [r.ious[0] for r in plain]
+    assert all(max(r.ious) > 0.8 for r in with_previous)

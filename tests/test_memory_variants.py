@@ -1,4 +1,4 @@
-"""benchmarks/memory_variants.py: progressive merge and the previous-mask GrabCut prior."""
+"""benchmarks/memory_variants.py: progressive merge and the previous mask handed to the predictor."""
 
 from __future__ import annotations
 
@@ -30,31 +30,18 @@ def test_progressive_merge_takes_only_the_clicked_change():
     assert previous.sum() == 16  # inputs untouched
 
 
-def test_grabcut_from_mask_follows_colour_and_keeps_clicks():
-    image = np.full((40, 40, 3), 30, np.uint8)
-    image[10:30, 10:30] = (220, 40, 40)
-    rough = np.zeros((40, 40), bool)
-    rough[14:34, 14:34] = True  # shifted off the red square
-    out = memory.grabcut_from_mask(image, rough, [Click(20, 20, ClickKind.FG), Click(2, 2, ClickKind.BG)], 2)
-    truth = np.zeros((40, 40), bool)
-    truth[10:30, 10:30] = True
-    iou = (out & truth).sum() / (out | truth).sum()
-    assert iou > 0.9 > (rough & truth).sum() / (rough | truth).sum()
-    assert out[20, 20] and not out[2, 2]
-    everything = np.ones((40, 40), bool)
-    np.testing.assert_array_equal(memory.grabcut_from_mask(image, everything, [], 2), everything)
-
-
 class _Scripted:
     """A predictor that answers from a list of masks, one per call."""
 
     def __init__(self, masks):
         self.masks = list(masks)
+        self.given: list = []
 
     def set_image(self, image):
         pass
 
-    def predict(self, clicks):
+    def predict(self, clicks, prev_mask=None):
+        self.given.append(prev_mask)
         mask = self.masks.pop(0)
         return Prediction(mask=mask, soft=mask.astype(np.float32), fbu=np.zeros(mask.shape, np.uint8))
 
@@ -73,6 +60,22 @@ def test_merge_applies_only_when_the_clicks_extend_the_last_call():
     assert merged[1, 4] and not merged[9, 9]
     p.set_image(np.zeros((10, 10, 3), np.uint8))  # a new image forgets the last answer
     np.testing.assert_array_equal(p.predict(two).soft > 0.49, b)
+
+
+def test_prior_grabcut_passes_the_last_answer_only_when_the_clicks_extend_it():
+    a = np.zeros((10, 10), bool)
+    a[0:3, 0:3] = True
+    one, two = [Click(1, 1, ClickKind.FG)], [Click(1, 1, ClickKind.FG), Click(4, 1, ClickKind.FG)]
+    inner = _Scripted([a, a, a, a])
+    p = memory.MemoryPredictor(inner, "prior-grabcut", start=2)
+    p.set_image(np.zeros((10, 10, 3), np.uint8))
+    p.predict(one)
+    p.predict(two)
+    p.predict([Click(9, 9, ClickKind.BG), *two])  # not an extension: starts over
+    p.set_image(np.zeros((10, 10, 3), np.uint8))
+    p.predict(two)  # a new image forgets the last answer
+    assert inner.given[0] is None and inner.given[2] is None and inner.given[3] is None
+    np.testing.assert_array_equal(inner.given[1], a)
 
 
 def test_unknown_variant_and_first_click_value_are_refused(capsys):

@@ -42,6 +42,17 @@ def test_interactive_session_with_weights(weights, tmp_path):
     assert load_image(overlays[-1]).shape == (300, 451, 3)
 
 
+def test_interactive_session_carries_the_previous_mask(tmp_path):
+    """With the bundled (prior) ECP the session passes each step's mask to the next; the last
+    overlay then differs from a session on the clicks alone."""
+    run("interactive_session.py", "--out-dir", "a", cwd=tmp_path)
+    run("interactive_session.py", "--no-prev-mask", "--out-dir", "b", cwd=tmp_path)
+    first = [load_image(tmp_path / d / "step01_overlay.png") for d in "ab"]
+    last = [load_image(tmp_path / d / "step06_overlay.png") for d in "ab"]
+    assert np.array_equal(*first)  # no previous mask at the first click
+    assert not np.array_equal(*last)
+
+
 def test_interactive_session_with_grabcut(tmp_path):
     run("interactive_session.py", "--baseline", "grabcut", "--out-dir", "s", cwd=tmp_path)
     overlays = sorted((tmp_path / "s").glob("step*_overlay.png"))

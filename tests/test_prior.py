@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import contextlib
 
+import cv2
 import numpy as np
 import pytest
 import torch
-from tiny_models import ECP_TINY, HRR_TINY
+from tiny_models import ECP_TINY, HRR_TINY, tiny_networks
 
 from ntclick.baselines.grabcut import GrabCutPredictor
 from ntclick.clicks import Click, encode_disks
@@ -244,3 +245,125 @@ def test_iterative_simulation_with_a_prior_needs_the_raw_images():
         simulate_extra_clicks(ecp, images, clicks, gt, valid, 1, contextlib.nullcontext)
     out = simulate_extra_clicks(ecp, images, clicks, gt, valid, 2, contextlib.nullcontext, raw_images=raw)
     assert out[0][0] == clicks[0][0] and len(out[0]) >= 1 and clicks == [[Click(30, 30, "fg")]]
+
+
+# --------------------------------------------------------------------------- the previous mask
+
+
+def test_grabcut_starts_from_the_previous_mask_with_clicks_on_top():
+    image, mask = square_image(seed=2)
+    baseline = GrabCutPredictor(iterations=2, click_radius=3)
+    baseline.set_image(image)
+    clicks = [Click(40, 30, "fg"), Click(5, 5, "bg")]
+    previous = np.zeros_like(mask)
+    previous[10:50, 10:70] = True
+    seeds = baseline.seed_map(clicks, prev_mask=previous)
+    painted = np.zeros(mask.shape, bool)
+    painted[25:36, 35:46] = painted[0:9, 0:9] = True  # around the disks of radius 3
+    away = ~painted
+    assert (seeds[away & previous] == 3).all() and (
+        seeds[away & ~previous] == 2
+    ).all()  # GC_PR_FGD / GC_PR_BGD
+    assert seeds[30, 40] == 1 and seeds[5, 5] == 0  # the click disks: definite fg / bg
+    # A previous mask that covers everything leaves GrabCut no background: the answer is all fg,
+    # where the nearest-click start (the border is background) is not.
+    everything = np.ones_like(mask)
+    assert baseline.predict([Click(40, 30, "fg")], prev_mask=everything).mask.all()
+    assert not baseline.predict([Click(40, 30, "fg")]).mask.all()
+    # 0/255 masks are read like bool ones.
+    assert np.array_equal(
+        baseline.predict(clicks, prev_mask=previous.astype(np.uint8) * 255).mask,
+        baseline.predict(clicks, prev_mask=previous).mask,
+    )
+
+
+@pytest.mark.parametrize(
+    "previous, message",
+    [
+        (np.zeros((59, 80), bool), r"prev_mask has shape \(59, 80\), expected the image's \(60, 80\)"),
+        (np.full((60, 80), 0.3, np.float32), "prev_mask must be binary"),
+    ],
+)
+def test_grabcut_rejects_a_bad_previous_mask(previous, message):
+    image, _ = square_image()
+    baseline = GrabCutPredictor()
+    baseline.set_image(image)
+    with pytest.raises(ValueError, match=message):
+        baseline.predict([Click(40, 30, "fg")], prev_mask=previous)
+
+
+def test_prior_and_maps_take_the_previous_mask():
+    image, mask = square_image(seed=3)
+    clicks = [Click(40, 30, "fg"), Click(70, 50, "bg")]
+    previous = np.zeros_like(mask)
+    previous[15:45, 20:40] = True  # the left half of the square
+    baseline = GrabCutPredictor(iterations=2, click_radius=3)
+    baseline.set_image(image)
+    expected = baseline.predict(clicks, prev_mask=previous).mask
+    got = click_prior(image, clicks, iterations=2, click_radius=3, previous=previous)
+    assert np.array_equal(got > 0.5, expected)
+    maps = ecp_input_maps(
+        image, clicks, radius=3, prior="grabcut", prior_iterations=2, shape=(64, 80), previous=previous
+    )
+    assert np.array_equal(maps[3, :60], got) and not maps[3, 60:].any()
+    with pytest.raises(ValueError, match="needs an ECP with a prior channel"):
+        ecp_input_maps(image, clicks, radius=3, prior="none", previous=previous)
+
+
+def test_predictor_hands_the_previous_mask_to_both_ecp_passes():
+    """``predict(prev_mask=)`` reaches ECP's prior channel on the whole image and on the zoom
+    crop, resized as the prior's own image is; without it the maps are the clicks' alone."""
+    # A bright square (clicked) beside a grey one: from the clicks alone GrabCut's prior holds
+    # both, started from a previous mask of the bright square alone it keeps that one.
+    image, _ = square_image(120, 160, box=(40, 80, 50, 80))
+    image[40:80, 85:110] = 128
+    p = prior_predictor(zoom_in=True, refine=False)
+    p.set_image(image)
+    clicks = [Click(65, 60, "fg"), Click(5, 5, "bg")]
+    previous = np.zeros((120, 160), bool)
+    previous[40:80, 50:80] = True
+    seen = []
+    real_maps = p._ecp_maps
+
+    def spying_maps(img, cs, scale, shape, prev=None):
+        maps = real_maps(img, cs, scale, shape, prev)
+        seen.append((img, cs, scale, prev, maps))
+        return maps
+
+    p._ecp_maps = spying_maps
+    with_previous = p.predict(clicks, prev_mask=previous)
+    assert len(seen) == 2  # the whole image, then the zoom crop
+    for img, cs, scale, prev, maps in seen:
+        assert prev is not None and prev.shape == img.shape[:2] and prev.any() and not prev.all()
+        h, w = img.shape[:2]
+        expected = click_prior(img, cs, iterations=3, click_radius=5, scale=scale, previous=prev)
+        assert np.array_equal(maps[3, :h, :w], expected)
+    assert seen[1][1] != clicks  # the crop's pass sees the clicks moved into the crop
+    img, cs, scale, _, maps = seen[0]  # on the whole image the previous mask changed the prior
+    assert not np.array_equal(
+        maps[3, :48, :64], click_prior(img, cs, iterations=3, click_radius=5, scale=scale)
+    )
+    whole = seen[0][3]
+    small = cv2.resize(
+        previous.astype(np.float32), (whole.shape[1], whole.shape[0]), interpolation=cv2.INTER_AREA
+    )
+    assert np.array_equal(whole, small > 0.5)
+    seen.clear()
+    without = p.predict(clicks)
+    assert [prev for _, _, _, prev, _ in seen] == [None, None]
+    assert with_previous.mask.shape == without.mask.shape == (120, 160)
+
+
+def test_predictor_rejects_a_bad_previous_mask():
+    image, mask = square_image(60, 80)
+    p = prior_predictor()
+    p.set_image(image)
+    with pytest.raises(ValueError, match=r"prev_mask has shape \(60, 79\)"):
+        p.predict([Click(40, 30, "fg")], prev_mask=np.zeros((60, 79), bool))
+    with pytest.raises(ValueError, match="prev_mask must be binary"):
+        p.predict([Click(40, 30, "fg")], prev_mask=np.full((60, 80), 0.7))
+    ecp, hrr = tiny_networks()
+    plain = NTClickPredictor(ecp, hrr, ecp_size=64)
+    plain.set_image(image)
+    with pytest.raises(ValueError, match="prev_mask needs an ECP with a prior channel"):
+        plain.predict([Click(40, 30, "fg")], prev_mask=mask)

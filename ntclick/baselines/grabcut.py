@@ -35,7 +35,7 @@ import cv2
 import numpy as np
 
 from ntclick.clicks import Click, ClickKind, ClickLike, click_pixel, validate_clicks
-from ntclick.fbu import fbu_from_mask
+from ntclick.fbu import as_bool_mask, fbu_from_mask
 from ntclick.image_io import as_rgb_uint8
 from ntclick.prediction import Prediction
 
@@ -148,13 +148,20 @@ class GrabCutPredictor:
     def reset_image(self) -> None:
         self._bgr = None
 
-    def seed_map(self, clicks: Sequence[ClickLike]) -> np.ndarray:
-        """The GrabCut trimap (uint8 (H, W) of ``cv2.GC_*`` values) the clicks give; see the module doc."""
+    def seed_map(self, clicks: Sequence[ClickLike], *, prev_mask: np.ndarray | None = None) -> np.ndarray:
+        """The GrabCut trimap (uint8 (H, W) of ``cv2.GC_*`` values) the clicks give; see the
+        module doc and :meth:`predict` for ``prev_mask``."""
         if self._bgr is None:
             raise RuntimeError("no image set: call set_image(image) before predict")
         h, w = self._bgr.shape[:2]
         cs = validate_clicks(clicks, (h, w))
-        seeds = self._initial_labels(cs, h, w)
+        if prev_mask is None:
+            seeds = self._initial_labels(cs, h, w)
+        else:
+            previous = as_bool_mask(prev_mask, "prev_mask")
+            if previous.shape != (h, w):
+                raise ValueError(f"prev_mask has shape {previous.shape}, expected the image's {(h, w)}")
+            seeds = np.where(previous, cv2.GC_PR_FGD, cv2.GC_PR_BGD).astype(np.uint8)
         paint_click_seeds(seeds, cs, self.click_radius, self.nt_radius)
         return seeds
 
@@ -176,8 +183,18 @@ class GrabCutPredictor:
         d_bg = cv2.distanceTransform(bg_seed, cv2.DIST_L2, cv2.DIST_MASK_PRECISE)[1:-1, 1:-1]
         return np.where(d_fg < d_bg, cv2.GC_PR_FGD, cv2.GC_PR_BGD).astype(np.uint8)
 
-    def predict(self, clicks: Sequence[ClickLike] | None = None) -> Prediction:
+    def predict(
+        self, clicks: Sequence[ClickLike] | None = None, *, prev_mask: np.ndarray | None = None
+    ) -> Prediction:
         """Segment with the given clicks (all of them, in order).
+
+        Args:
+            clicks: the clicks, ``x`` column and ``y`` row in image pixels.
+            prev_mask: optionally the previous answer, a binary (H, W) mask at the image's size
+                (bool, 0/1 or 0/255): GrabCut then starts from it (probable fg
+                inside, probable bg outside) instead of from ``init``, and the click disks are
+                painted on top.  Interactive use passes the last mask here, so that one more
+                click corrects it instead of starting over.
 
         Returns:
             :class:`~ntclick.prediction.Prediction` at the image's size: ``mask`` bool (H, W),
@@ -185,9 +202,10 @@ class GrabCutPredictor:
 
         Raises:
             RuntimeError: no image set.
-            ValueError: a click is not a click, not finite, or outside the image.
+            ValueError: a click is not a click, not finite, or outside the image; ``prev_mask``
+                not an (H, W) array.
         """
-        seeds = self.seed_map(list(clicks or []))
+        seeds = self.seed_map(list(clicks or []), prev_mask=prev_mask)
         fg_like = (seeds == cv2.GC_FGD) | (seeds == cv2.GC_PR_FGD)
         bg_like = (seeds == cv2.GC_BGD) | (seeds == cv2.GC_PR_BGD)
         if not fg_like.any():

@@ -48,6 +48,12 @@ def register(subparsers) -> None:
     p.add_argument(
         "--target-iou", type=float, default=None, help="stop an object at this IoU (default: full curves)"
     )
+    p.add_argument(
+        "--prev-mask",
+        action="store_true",
+        help="from the second click on, pass the predictor its previous mask (predict(..., prev_mask=)); "
+        "protocol names get -prev",
+    )
     p.add_argument("--out", default="eval_results", help="output folder (default ./eval_results)")
     p.add_argument(
         "--name", default=None, help="label of the model in tables (default from --weights/--baseline)"
@@ -128,6 +134,7 @@ def handler(args: argparse.Namespace) -> int:
             noise_sigma=args.noise,
             seed=args.seed,
             target_iou=args.target_iou,
+            prev_mask=args.prev_mask,
         )
         for c in _parse_protocols(args.protocol)
     ]
@@ -169,6 +176,10 @@ def handler(args: argparse.Namespace) -> int:
         if args.grabcut_iterations is not None:
             overrides["grabcut_iterations"] = args.grabcut_iterations
         predictor = NTClickPredictor.from_pretrained(args.weights, device=args.device, **overrides)
+        if args.prev_mask and predictor.ecp.config.prior == "none":
+            raise ValueError(
+                f"--prev-mask needs an ECP with a prior channel; {args.weights} has prior 'none'"
+            )
         label = args.name or Path(str(args.weights).rstrip("/")).name or str(args.weights)
         if args.refine is not None and not args.name:
             label += "-hrr" if args.refine else "-ecp-only"

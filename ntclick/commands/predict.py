@@ -4,6 +4,11 @@ Example::
 
     ntclick predict photo.png --weights path/to/weights --click fg:200,150 --click nt:350,250 \\
         --out mask.png --overlay overlay.png --fbu fbu.png
+
+One more click, correcting that mask (the previous mask as an input, ``predict(prev_mask=)``)::
+
+    ntclick predict photo.png --weights path/to/weights --click fg:200,150 --click nt:350,250 \\
+        --click bg:40,60 --prev-mask mask.png --out mask2.png
 """
 
 from __future__ import annotations
@@ -60,6 +65,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         metavar="KIND:X,Y",
         help="a click, e.g. fg:200,150; repeat the option for more clicks",
     )
+    p.add_argument(
+        "--prev-mask",
+        metavar="MASK.png",
+        help="the previous mask (a mask written by --out, 0/255, the image's size): the clicks then "
+        "correct it instead of starting over (needs weights with a prior, as the bundled ones)",
+    )
     p.add_argument("--out", required=True, metavar="MASK.png", help="where to write the binary mask (0/255)")
     p.add_argument("--overlay", metavar="PNG", help="also write the mask and clicks drawn over the image")
     p.add_argument("--fbu", metavar="PNG", help="also write the FBU map (0 bg, 128 uncertain, 255 fg)")
@@ -107,13 +118,14 @@ def _make_predictor(args: argparse.Namespace):
 def handler(args: argparse.Namespace) -> int:
     import numpy as np
 
-    from ntclick.image_io import load_image, save_image
+    from ntclick.image_io import load_image, load_mask, save_image
     from ntclick.visualize import overlay_mask
 
     image = load_image(args.image)
+    previous = None if args.prev_mask is None else load_mask(args.prev_mask)
     predictor = _make_predictor(args)
     predictor.set_image(image)
-    prediction = predictor.predict(args.clicks)
+    prediction = predictor.predict(args.clicks, prev_mask=previous)
 
     save_image(args.out, prediction.mask)
     written = [args.out]

@@ -58,7 +58,7 @@ class Predictor(TypingProtocol):
 
     def set_image(self, image: np.ndarray) -> None: ...
 
-    def predict(self, clicks: list[Click]) -> Any: ...
+    def predict(self, clicks: list[Click]) -> Any: ...  # and prev_mask= for ClickProtocol.prev_mask
 
 
 @dataclass(frozen=True)
@@ -76,6 +76,11 @@ class ClickProtocol:
         target_iou: stop an object once its IoU reaches this; ``None`` records full curves.
         mask_threshold: the scored mask is ``prediction.soft > mask_threshold``.
         boundary_dilation_ratio: band width of boundary IoU, as a fraction of the image diagonal.
+        prev_mask: from the second click on, hand the predictor its previous mask
+            (``predict(clicks, prev_mask=mask)``), as an interactive tool that keeps the last
+            answer would; the predictor must accept it (:class:`~ntclick.NTClickPredictor` with a
+            prior ECP, :class:`~ntclick.baselines.GrabCutPredictor`).  Adds ``-prev`` to
+            :attr:`name`.
     """
 
     clicker: str = "standard"
@@ -85,6 +90,7 @@ class ClickProtocol:
     target_iou: float | None = None
     mask_threshold: float = 0.49
     boundary_dilation_ratio: float = 0.02
+    prev_mask: bool = False
 
     def __post_init__(self) -> None:
         if self.clicker not in CLICKERS:
@@ -101,10 +107,14 @@ class ClickProtocol:
     @property
     def name(self) -> str:
         """Short label used in tables and file names, e.g. ``standard`` or ``nt-noise5``."""
-        return self.clicker + (f"-noise{self.noise_sigma:g}" if self.noise_sigma > 0 else "")
+        noise = f"-noise{self.noise_sigma:g}" if self.noise_sigma > 0 else ""
+        return self.clicker + noise + ("-prev" if self.prev_mask else "")
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        d = asdict(self)
+        if not self.prev_mask:  # records written before the field existed stay resumable
+            del d["prev_mask"]
+        return d
 
     def object_rng(self, object_name: str) -> np.random.Generator:
         """The noise generator of one object: a function of ``seed`` and the object's name only."""
@@ -241,7 +251,10 @@ def run_object(
         result.clicks.append(ClickRecord(placed.kind.value, placed.x, placed.y, nxt.x, nxt.y))
 
         t0 = time.perf_counter()
-        prediction = predictor.predict(list(clicks))
+        if protocol.prev_mask and len(clicks) > 1:
+            prediction = predictor.predict(list(clicks), prev_mask=pred_mask)
+        else:
+            prediction = predictor.predict(list(clicks))
         result.seconds.append(time.perf_counter() - t0)
         pred_mask, pred_fbu = _prediction_masks(prediction, protocol.mask_threshold, (h, w))
 

@@ -1,0 +1,129 @@
+"""Paired comparison of two evaluation runs on the same objects.
+
+Averages over a data set hide which objects moved. This script matches the per-object records of
+a reference run and a candidate run (``ntclick eval`` JSON lines, matched by data set and object
+name) and reports, for each threshold, the mean per-object change in clicks needed (NoC) with
+its standard error, how many objects got better or worse, the change in mean IoU after k
+clicks, and how often a click *lowered* the IoU by more than 0.1 (a user sees the mask jump
+back). The eighth round's table in ``docs/benchmarks.md`` comes from it:
+
+    python benchmarks/compare_runs.py \\
+        benchmarks/results/bundled_gc3/ntclick-tiny-gc3_berkeley_standard.jsonl \\
+        benchmarks/results/eighth_round/ntclick-tiny-gc3_berkeley_standard-prev.jsonl \\
+        --json benchmarks/results/eighth_round/paired_berkeley_standard.json
+
+Both runs must use the same click budget; objects present in only one run are left out and
+counted. Runs stopped early at a target IoU (``--target-iou``) give NoC only up to that target.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+
+from ntclick.eval.protocol import read_jsonl
+from ntclick.metrics import noc
+
+THRESHOLDS = (0.85, 0.9, 0.95)
+AT_CLICKS = (1, 5, 20)
+DROP = 0.1
+
+
+def mean_and_error(values: Sequence[float]) -> tuple[float, float]:
+    """Mean and its standard error (sample standard deviation / sqrt(n); 0 for one value)."""
+    if not values:
+        raise ValueError("no values to average")
+    n = len(values)
+    mean = sum(values) / n
+    if n == 1:
+        return mean, 0.0
+    var = sum((v - mean) ** 2 for v in values) / (n - 1)
+    return mean, math.sqrt(var / n)
+
+
+def drops(ious: Sequence[float], size: float = DROP) -> int:
+    """How many clicks lowered the IoU by more than ``size``."""
+    return sum(1 for a, b in zip(ious[:-1], ious[1:], strict=True) if b < a - size)
+
+
+def compare(reference: Sequence, candidate: Sequence, max_clicks: int = 20) -> dict:
+    """Paired statistics of ``candidate`` against ``reference`` (``ObjectResult`` sequences).
+
+    Returns a JSON-ready dict: ``objects`` (matched), ``unmatched``, ``noc`` (per threshold:
+    mean change, standard error, better, worse), ``iou_at`` (per k: change of mean IoU after k
+    clicks, in IoU units, with its standard error) and ``drops_per_object`` for both runs.
+    """
+    # Objects that could not be evaluated (``error`` set, no IoUs) do not count, as in the metrics.
+    ref = {(r.dataset, r.name): r for r in reference if not r.error}
+    new = {(r.dataset, r.name): r for r in candidate if not r.error}
+    keys = sorted(ref.keys() & new.keys())
+    if not keys:
+        raise ValueError("the two runs share no object (matched by data set and object name)")
+    out: dict = {"objects": len(keys), "unmatched": len(ref.keys() ^ new.keys())}
+    out["noc"] = {}
+    for t in THRESHOLDS:
+        diffs = [noc(new[k].ious, t, max_clicks) - noc(ref[k].ious, t, max_clicks) for k in keys]
+        mean, err = mean_and_error(diffs)
+        out["noc"][f"{round(t * 100)}"] = {
+            "change": mean,
+            "error": err,
+            "better": sum(d < 0 for d in diffs),
+            "worse": sum(d > 0 for d in diffs),
+        }
+    out["iou_at"] = {}
+    for k_clicks in AT_CLICKS:
+        usable = [k for k in keys if len(ref[k].ious) >= k_clicks and len(new[k].ious) >= k_clicks]
+        if usable:
+            diffs = [new[k].ious[k_clicks - 1] - ref[k].ious[k_clicks - 1] for k in usable]
+            mean, err = mean_and_error(diffs)
+            out["iou_at"][str(k_clicks)] = {"change": mean, "error": err, "objects": len(usable)}
+    out["drops_per_object"] = {
+        "reference": sum(drops(ref[k].ious) for k in keys) / len(keys),
+        "candidate": sum(drops(new[k].ious) for k in keys) / len(keys),
+    }
+    return out
+
+
+def to_text(stats: dict) -> str:
+    lines = [f"{stats['objects']} objects matched ({stats['unmatched']} in one run only)"]
+    for t, s in stats["noc"].items():
+        lines.append(
+            f"NoC@{t}: {s['change']:+.2f} ± {s['error']:.2f}  (better {s['better']}, worse {s['worse']})"
+        )
+    for k, s in stats["iou_at"].items():
+        lines.append(f"IoU after {k} clicks: {100 * s['change']:+.2f} ± {100 * s['error']:.2f} points")
+    d = stats["drops_per_object"]
+    lines.append(
+        f"clicks that lowered IoU by > {DROP}: {d['reference']:.2f} -> {d['candidate']:.2f} per object"
+    )
+    return "\n".join(lines)
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("reference", type=Path, help="JSON lines of the reference run")
+    parser.add_argument("candidate", type=Path, help="JSON lines of the run compared with it")
+    parser.add_argument("--max-clicks", type=int, default=20)
+    parser.add_argument("--json", type=Path, default=None, help="also write the statistics here")
+    args = parser.parse_args(argv)
+    for p in (args.reference, args.candidate):
+        if not p.is_file():
+            parser.error(f"no such file: {p}")
+    stats = compare(list(read_jsonl(args.reference)), list(read_jsonl(args.candidate)), args.max_clicks)
+    stats["reference"], stats["candidate"] = str(args.reference), str(args.candidate)
+    print(to_text(stats))
+    if args.json is not None:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=args.json.parent, suffix=".tmp")
+        with os.fdopen(fd, "w") as f:
+            json.dump(stats, f, indent=2)
+        os.replace(tmp, args.json)  # never a half-written file
+
+
+if __name__ == "__main__":
+    main()

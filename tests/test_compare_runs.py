@@ -1,0 +1,64 @@
+"""benchmarks/compare_runs.py: paired statistics of two evaluation runs."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from script_loader import load_script
+
+from ntclick.eval.protocol import ObjectResult
+
+compare_runs = load_script("benchmarks/compare_runs.py")
+
+
+def _record(name: str, ious: list[float], dataset: str = "d", error: str | None = None) -> ObjectResult:
+    return ObjectResult(
+        dataset=dataset, name=name, model="m", protocol="standard", settings={}, ious=ious, error=error
+    )
+
+
+def test_mean_and_error_and_drops():
+    assert compare_runs.mean_and_error([1.0, 3.0]) == pytest.approx((2.0, 1.0))  # sd sqrt(2), / sqrt(2)
+    assert compare_runs.mean_and_error([4.0]) == (4.0, 0.0)
+    with pytest.raises(ValueError, match="no values"):
+        compare_runs.mean_and_error([])
+    assert compare_runs.drops([0.5, 0.9, 0.7, 0.75, 0.3, 0.35]) == 2  # -0.2 and -0.45
+    assert compare_runs.drops([0.5, 0.45, 0.41]) == 0  # small dips do not count
+
+
+def test_compare_pairs_objects_by_name_and_counts_changes():
+    reference = [
+        _record("a", [0.5, 0.8, 0.91]),  # NoC@90 3
+        _record("b", [0.95, 0.7, 0.96]),  # NoC@90 1, one drop
+        _record("only-here", [0.1, 0.1, 0.1]),
+        _record("broken", [], error="could not load"),
+    ]
+    candidate = [
+        _record("b", [0.95, 0.94, 0.96]),  # NoC@90 1, no drop
+        _record("a", [0.92, 0.92, 0.93]),  # NoC@90 1
+        _record("broken", [0.9, 0.9, 0.9]),  # the reference has no result: left out
+    ]
+    stats = compare_runs.compare(reference, candidate, max_clicks=3)
+    assert stats["objects"] == 2
+    assert stats["unmatched"] == 2  # only-here, broken
+    assert stats["noc"]["90"]["change"] == pytest.approx(-1.0)  # (-2 + 0) / 2
+    assert stats["noc"]["90"]["better"] == 1 and stats["noc"]["90"]["worse"] == 0
+    assert stats["iou_at"]["1"]["change"] == pytest.approx((0.42 + 0.0) / 2)
+    assert stats["drops_per_object"] == {"reference": 0.5, "candidate": 0.0}
+    with pytest.raises(ValueError, match="share no object"):
+        compare_runs.compare(reference, [_record("a", [0.5], dataset="other")])
+
+
+def test_main_prints_and_writes_json(tmp_path, capsys):
+    ref, new = tmp_path / "ref.jsonl", tmp_path / "new.jsonl"
+    ref.write_text(_record("a", [0.5, 0.95]).to_json() + "\n")
+    new.write_text(_record("a", [0.95, 0.95]).to_json() + "\n")
+    out = tmp_path / "sub" / "paired.json"
+    compare_runs.main([str(ref), str(new), "--max-clicks", "2", "--json", str(out)])
+    assert "NoC@90: -1.00" in capsys.readouterr().out
+    written = json.loads(out.read_text())
+    assert written["noc"]["90"]["change"] == -1.0 and written["candidate"] == str(new)
+    assert [p.name for p in out.parent.iterdir()] == ["paired.json"]  # no temporary file left
+    with pytest.raises(SystemExit):
+        compare_runs.main([str(ref), str(tmp_path / "missing.jsonl")])

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import cv2
 import numpy as np
 import pytest
 
@@ -92,6 +93,7 @@ def test_write_synthetic_set_is_fixed_and_readable(tmp_path: Path) -> None:
         tmp_path / "b", 2, seed=7, size=160, backgrounds=backgrounds, progress=False, image_format="png"
     )
     manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["opencv"] == cv2.__version__  # the text samples depend on it
     assert manifest["count"] == 3 and [it["name"] for it in manifest["items"]] == [
         f"synth_7_{i:05d}" for i in range(3)
     ]

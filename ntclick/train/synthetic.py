@@ -471,6 +471,9 @@ def write_synthetic_set(
         "supersample": supersample,
         "kinds": list(kinds),
         "background_split": split,
+        # Text is drawn with OpenCV's Hershey fonts, whose rasterisation changed between OpenCV
+        # 4 and 5: the same seed gives other text masks under another major version.
+        "opencv": cv2.__version__,
         "items": items,
     }
     atomic_write_bytes(out / "manifest.json", (json.dumps(manifest, indent=2) + "\n").encode())

@@ -61,3 +61,6 @@ def test_interactive_session_with_grabcut(tmp_path):
     # Each step draws one more click, so consecutive overlays differ.
     images = [load_image(p) for p in overlays]
     assert all(not np.array_equal(a, b) for a, b in zip(images[:-1], images[1:], strict=True))
+    # The baseline gets no previous mask (measured worse with it): the same as --no-prev-mask.
+    run("interactive_session.py", "--baseline", "grabcut", "--no-prev-mask", "--out-dir", "t", cwd=tmp_path)
+    assert np.array_equal(images[-1], load_image(tmp_path / "t" / "step06_overlay.png"))

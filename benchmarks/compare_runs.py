@@ -21,12 +21,11 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import os
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
 from ntclick.eval.protocol import read_jsonl
+from ntclick.image_io import atomic_write_bytes
 from ntclick.metrics import noc
 
 THRESHOLDS = (0.85, 0.9, 0.95)
@@ -118,11 +117,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     stats["reference"], stats["candidate"] = str(args.reference), str(args.candidate)
     print(to_text(stats))
     if args.json is not None:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=args.json.parent, suffix=".tmp")
-        with os.fdopen(fd, "w") as f:
-            json.dump(stats, f, indent=2)
-        os.replace(tmp, args.json)  # never a half-written file
+        atomic_write_bytes(args.json, (json.dumps(stats, indent=2) + "\n").encode())
 
 
 if __name__ == "__main__":

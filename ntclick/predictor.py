@@ -347,9 +347,19 @@ class NTClickPredictor:
         """
         self._require_image()
         h, w = self.original_size  # type: ignore[misc]
+        return self._image_maps(validate_clicks(clicks, (h, w)))
+
+    def _image_maps(self, clicks: Sequence[Click], previous: np.ndarray | None = None) -> np.ndarray:
+        """:meth:`click_maps` of validated ``clicks`` on the whole image; ``previous``: the
+        previous mask, bool at the working size (:meth:`_working_mask`), for ECP's prior."""
+        h, w = self.original_size  # type: ignore[misc]
         eh, ew = self._ecp_size_hw  # type: ignore[misc]
         return self._ecp_maps(
-            self._ecp_image_u8, validate_clicks(clicks, (h, w)), (ew / w, eh / h), self.ecp_input_shape
+            self._ecp_image_u8,
+            clicks,
+            (ew / w, eh / h),
+            self.ecp_input_shape,
+            self._mask_on(previous, (eh, ew)),
         )
 
     def _ecp_maps(
@@ -534,18 +544,11 @@ class NTClickPredictor:
     ) -> tuple[torch.Tensor, torch.Tensor]:
         """:meth:`predict_torch` for one validated click list, with zoom-in when enabled;
         ``previous``: the previous mask, bool at the working size, for ECP's prior."""
-        h, w = self.original_size  # type: ignore[misc]
-        eh, ew = self._ecp_size_hw  # type: ignore[misc]
-        maps = self._ecp_maps(
-            self._ecp_image_u8,
-            clicks,
-            (ew / w, eh / h),
-            self.ecp_input_shape,
-            self._mask_on(previous, (eh, ew)),
-        )
-        maps = torch.from_numpy(maps)[None]
+        maps = torch.from_numpy(self._image_maps(clicks, previous))[None]
         grid = None
         if self.brs_steps:  # click pixels on the ECP grid, only BRS reads them
+            h, w = self.original_size  # type: ignore[misc]
+            eh, ew = self._ecp_size_hw  # type: ignore[misc]
             grid = self._grid_points(clicks, (ew / w, eh / h), (eh, ew))
         logits = self._ecp_logits(maps, grid)
         if self.zoom_in and len(clicks) >= self.ZOOM_MIN_CLICKS:

@@ -152,10 +152,12 @@ class NTClickPredictor:
         self.ecp = ecp.to(device=self.device, dtype=self.dtype).eval()
         self.hrr = hrr.to(device=self.device, dtype=self.dtype).eval()
 
-        patch = int(self.ecp.config.patch_size)
+        patch = int(self.ecp.config.size_multiple)
         self.ecp_size = int(ecp_size if ecp_size is not None else self.ecp.config.input_size)
         if self.ecp_size < patch:
-            raise ValueError(f"ecp_size must be at least the ECP patch size {patch}, got {self.ecp_size}")
+            raise ValueError(
+                f"ecp_size must be at least the ECP's size multiple {patch}, got {self.ecp_size}"
+            )
         mask_threshold = float(mask_threshold)
         if not 0.0 <= mask_threshold < 1.0:
             raise ValueError(f"mask_threshold must be in [0, 1), got {mask_threshold}")
@@ -164,6 +166,11 @@ class NTClickPredictor:
         self.refine = bool(refine)
         self.zoom_in = bool(zoom_in)
         self.brs_steps = _non_negative_int("brs_steps", brs_steps)
+        if self.brs_steps and self.ecp.config.backbone != "vit":
+            raise ValueError(
+                f"brs_steps needs a ViT ECP (it shifts the ViT's tokens); this ECP's backbone is "
+                f"{self.ecp.config.backbone!r}: use brs_steps=0"
+            )
         self.grabcut_iterations = _non_negative_int("grabcut_iterations", grabcut_iterations)
         self.reset_image()
 
@@ -314,7 +321,7 @@ class NTClickPredictor:
 
         eh, ew = _scaled_size(h, w, self.ecp_size)
         ecp_image_u8 = np.ascontiguousarray(_resize(image, (eh, ew)))
-        ecp_image = self._to_input(ecp_image_u8, self.ecp.config, int(self.ecp.config.patch_size))
+        ecp_image = self._to_input(ecp_image_u8, self.ecp.config, int(self.ecp.config.size_multiple))
 
         max_size = int(self.hrr.config.max_size)
         hh, hw = _scaled_size(h, w, max_size) if max(h, w) > max_size else (h, w)
@@ -621,7 +628,7 @@ class NTClickPredictor:
         ch, cw = _scaled_size(y1 - y0, x1 - x0, self.ecp_size)
         ecp_c = self.ecp.config
         crop_u8 = np.ascontiguousarray(_resize(self._hrr_image_u8[y0:y1, x0:x1], (ch, cw)))
-        crop = self._to_input(crop_u8, ecp_c, int(ecp_c.patch_size))
+        crop = self._to_input(crop_u8, ecp_c, int(ecp_c.size_multiple))
         points = self._working_points(clicks)
         inside = [Click(x - x0, y - y0, kind) for x, y, kind in points if x0 <= x < x1 and y0 <= y < y1]
         crop_previous = None if previous is None else self._mask_on(previous[y0:y1, x0:x1], (ch, cw))

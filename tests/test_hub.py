@@ -86,6 +86,32 @@ def test_save_then_load_gives_identical_outputs(tmp_path, no_network):
     np.testing.assert_array_equal(got.mask, expected.mask)
 
 
+def test_cnn_ecp_round_trip_keeps_batchnorm_statistics_and_refuses_brs(tmp_path, no_network):
+    """An ECP with a ResNet body (``backbone="resnet18"``) saves, loads and predicts like the ViT."""
+    from ntclick.modeling import build_ecp
+
+    _, hrr = tiny_networks(seed=4)
+    torch.manual_seed(4)
+    ecp = build_ecp("tiny", backbone="resnet18", unet_widths=(16, 8, 8, 8), prior="grabcut")
+    with torch.no_grad():  # running statistics away from their initial values
+        ecp.train()(torch.randn(2, 3, 64, 64) * 3 + 1, torch.rand(2, 4, 64, 64))
+    ecp.eval()
+    before = NTClickPredictor(ecp, hrr, ecp_size=128, zoom_in=True, grabcut_iterations=3)
+    expected = _predict(before)
+    assert expected.mask.shape == (96, 160) and expected.mask.any()
+    folder = before.save_pretrained(tmp_path / "w")
+    assert json.loads((folder / "config.json").read_text())["ecp"]["backbone"] == "resnet18"
+    after = NTClickPredictor.from_pretrained(folder)
+    var = "body.encoder.bn1.running_var"
+    assert not torch.equal(ecp.state_dict()[var], torch.ones_like(ecp.state_dict()[var]))
+    torch.testing.assert_close(after.ecp.state_dict()[var], ecp.state_dict()[var])
+    got = _predict(after)
+    np.testing.assert_array_equal(got.fbu, expected.fbu)
+    np.testing.assert_array_equal(got.mask, expected.mask)
+    with pytest.raises(ValueError, match="brs_steps needs a ViT ECP.*resnet18"):
+        NTClickPredictor.from_pretrained(folder, brs_steps=5)
+
+
 def test_save_in_float16_and_load_in_float32(tmp_path):
     ecp, hrr = tiny_networks()
     hub.save_pretrained(tmp_path, ecp, hrr, dtype="float16")

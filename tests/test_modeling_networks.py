@@ -255,3 +255,63 @@ def test_networks_run_on_the_meta_device_for_flop_counting():
         mask = hrr(torch.zeros(1, 3, 64, 96), torch.zeros(1, 1, 64, 96))
     assert logits.shape == (1, 3, 64, 48) and logits.is_meta
     assert mask.shape == (1, 1, 64, 96) and mask.is_meta
+
+
+# The convolutional ECP body (``backbone="resnet18"``): timm's ResNet-18 is the smallest, so the
+# decoder is kept narrow and the inputs small.
+TINY_CNN_ECP = dict(backbone="resnet18", unet_widths=(16, 8, 8, 8))
+
+
+def test_cnn_ecp_shapes_size_multiple_and_prior_path():
+    model = _ecp(**TINY_CNN_ECP, prior="grabcut").eval()
+    assert model.config.size_multiple == 32
+    assert not hasattr(model, "backbone") and not hasattr(model, "patch_embed")  # no unused ViT
+    maps = torch.zeros(2, 4, 64, 96)
+    with torch.no_grad():
+        features = model.forward_features(torch.randn(2, 3, 64, 96), maps)
+        assert [f.shape[-1] for f in features] == [48, 24, 12, 6, 3]  # 1/2 ... 1/32
+        logits = model(torch.randn(2, 3, 64, 96), maps)
+        assert logits.shape == (2, 3, 64, 96) and torch.isfinite(logits).all()
+        # The prior reaches the logits at full resolution, as in the ViT ECP.
+        maps[:, 3, 20:40, 30:60] = 1
+        shifted = model(torch.randn(2, 3, 64, 96), maps) - model(torch.randn(2, 3, 64, 96), maps * 0)
+    with pytest.raises(ValueError, match="multiples of 32"):
+        model(torch.randn(1, 3, 48, 64), torch.zeros(1, 4, 48, 64))
+    assert shifted.shape == logits.shape
+
+
+def test_cnn_ecp_clicks_change_the_output_and_gradients_reach_every_parameter():
+    torch.manual_seed(1)
+    model = _ecp(**TINY_CNN_ECP).train()
+    # timm zero-initialises each residual block's last BatchNorm (the blocks start as identities),
+    # so the layers before it get gradients only after a step; give them a scale to test the paths.
+    zero_init = [m for n, m in model.named_modules() if n.endswith(".bn2")]
+    assert zero_init and all(m.weight.abs().sum() == 0 for m in zero_init)
+    with torch.no_grad():
+        for m in zero_init:
+            m.weight.fill_(1.0)
+    image, clicks = torch.randn(2, 3, 64, 64), torch.zeros(2, 3, 64, 64)
+    clicks[:, 0, 20:26, 20:26] = 1
+    out = model(image, clicks)
+    (out * torch.randn_like(out)).sum().backward()
+    missing = [n for n, p in model.named_parameters() if p.grad is None or not p.grad.abs().sum() > 0]
+    assert missing == []
+    model.eval()
+    with torch.no_grad():
+        before = model(image, clicks)
+        clicks[:, 1, 40:46, 40:46] = 1
+        assert not torch.allclose(before, model(image, clicks))
+
+
+def test_cnn_ecp_config_errors_and_round_trip():
+    from ntclick.modeling import ECPConfig
+
+    with pytest.raises(ValueError, match="backbone must be one of"):
+        ECPConfig(backbone="resnet50x")
+    with pytest.raises(ValueError, match="unet_widths"):
+        ECPConfig(backbone="resnet18", unet_widths=(8, 8, 8))
+    config = ECPConfig(**TINY_CNN_ECP)
+    assert ECPConfig.from_dict(config.to_dict()) == config
+    # Configs saved before the option existed load as the ViT.
+    legacy = {k: v for k, v in ECPConfig().to_dict().items() if k not in ("backbone", "unet_widths")}
+    assert ECPConfig.from_dict(legacy).backbone == "vit"

@@ -351,6 +351,18 @@ def test_cli_trains_both_networks_and_exports(tmp_path: Path) -> None:
         cli_main(["export", "--ecp", str(paths["hrr"]), "--hrr", str(paths["hrr"]), "--out", str(weights)])
         == 2
     )
+    # A new ECP with the HRR of an existing weights folder, and predictor settings stored with them.
+    mixed = tmp_path / "mixed"
+    args = ["export", "--ecp", str(paths["ecp"]), "--hrr", str(weights), "--out", str(mixed)]
+    assert cli_main([*args, "--setting", "zoom_in=true", "--setting", "grabcut_iterations=3"]) == 0
+    ecp2, hrr2, settings = hub.load_pretrained(mixed)
+    assert (settings["zoom_in"], settings["grabcut_iterations"], settings["ecp_size"]) == (True, 3, 64)
+    assert _state_equal(hrr2.state_dict(), hrr.state_dict()) and _state_equal(
+        ecp2.state_dict(), ecp.state_dict()
+    )
+    assert cli_main([*args, "--setting", "zoom=true"]) == 2  # unknown setting
+    assert cli_main([*args, "--setting", "zoom_in"]) == 2  # no value
+    assert cli_main([*args, "--setting", "zoom_in=yes"]) == 2  # not JSON
 
 
 def test_fine_tune_from_weights_folder(tmp_path: Path) -> None:

@@ -18,6 +18,7 @@ __all__ = [
     "ATTENTION_MODES",
     "POS_EMBED_KINDS",
     "STEM_KINDS",
+    "ECP_BACKBONES",
     "ECPConfig",
     "HRRConfig",
     "ECP_PRESETS",
@@ -32,6 +33,7 @@ IMAGENET_STD = (58.395, 57.12, 57.375)
 ATTENTION_MODES = ("window", "grid", "global")
 POS_EMBED_KINDS = ("abs_win", "abs", "none")
 STEM_KINDS = ("patch", "conv")
+ECP_BACKBONES = ("vit", "resnet18", "resnet34")  # the CNNs: ntclick.modeling.unet.CNN_BACKBONES
 
 _ConfigT = TypeVar("_ConfigT", bound="_ConfigBase")
 
@@ -123,6 +125,12 @@ class ECPConfig(_ConfigBase):
             to the logits through a 1x1 conv (``ntclick.prior``; a small-data measure for
             training from scratch).
         prior_iterations: GrabCut iterations of the "grabcut" prior.
+        backbone: "vit" (the method's plain ViT, above) or a convolutional body, "resnet18" or
+            "resnet34" (``ntclick.modeling.unet``: a timm ResNet over the image and click maps
+            concatenated, and a U-Net decoder; a small-data measure).  With a CNN the ViT
+            fields (embed_dim ... pyramid_widths, decoder_dim) are unused, inputs must be
+            multiples of 32, and ``brs_steps`` is not available.
+        unet_widths: the U-Net decoder's channels at 1/16, 1/8, 1/4, 1/2 (CNN backbones).
     """
 
     name: str = "tiny"
@@ -143,9 +151,12 @@ class ECPConfig(_ConfigBase):
     pixel_std: tuple[float, float, float] = IMAGENET_STD
     prior: str = "none"
     prior_iterations: int = 3
+    backbone: str = "vit"
+    unet_widths: tuple[int, int, int, int] = (256, 128, 64, 32)
 
     def __post_init__(self) -> None:
         self.pyramid_widths = tuple(self.pyramid_widths)
+        self.unet_widths = tuple(self.unet_widths)
         self.pixel_mean = tuple(float(v) for v in self.pixel_mean)
         self.pixel_std = tuple(float(v) for v in self.pixel_std)
         _check_positive(self, "embed_dim", "depth", "num_heads", "mlp_ratio", "patch_size")
@@ -161,14 +172,17 @@ class ECPConfig(_ConfigBase):
         if self.prior not in PRIOR_KINDS:
             raise ValueError(f"ECPConfig.prior must be one of {PRIOR_KINDS}, got {self.prior!r}")
         _check_positive(self, "prior_iterations")
+        if self.backbone not in ECP_BACKBONES:
+            raise ValueError(f"ECPConfig.backbone must be one of {ECP_BACKBONES}, got {self.backbone!r}")
         _check_widths(self, "pyramid_widths", 4)
+        _check_widths(self, "unet_widths", 4)
         if len(self.pixel_mean) != 3 or len(self.pixel_std) != 3 or min(self.pixel_std) <= 0:
             raise ValueError("pixel_mean and pixel_std must be 3 values each, pixel_std > 0")
 
     @property
     def size_multiple(self) -> int:
-        """Input height and width must be multiples of this (the patch size)."""
-        return self.patch_size
+        """Input height and width must be multiples of this (the patch size; 32 for a CNN)."""
+        return self.patch_size if self.backbone == "vit" else 32
 
     @property
     def click_channels(self) -> int:

@@ -6,6 +6,10 @@ their own 16x16 patch embedding and the two are added; an absolute position embe
 pyramid turns the last 1/16 map into four maps (1/4, 1/8, 1/16, 1/32) of different widths, which
 are upsampled to 1/4, concatenated and mixed by a 1x1-conv MLP into 3 logits, upsampled to the
 input size.  The logits are over (bg, uncertain, fg): ``argmax`` is the predicted FBU class map.
+
+With ``config.backbone`` a CNN name, the ViT and its pyramid are replaced by
+``ntclick.modeling.unet.ResNetUNet`` (image and click maps concatenated, ResNet encoder, U-Net
+decoder); the inputs, outputs and the prior's logit path are the same.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from torch import Tensor, nn
 
 from ntclick.modeling.config import ECPConfig
 from ntclick.modeling.preprocess import check_image_batch, check_unit_range
+from ntclick.modeling.unet import ResNetUNet
 from ntclick.modeling.vit import AbsolutePositionEmbedding, ConvStem, PatchEmbed, PlainViT, init_vit_weights
 
 __all__ = ["ECP", "SimpleFeaturePyramid"]
@@ -76,7 +81,8 @@ class ECP(nn.Module):
         click_maps: (B, C, H, W) float in [0, 1], C = ``config.click_channels``: channels
             (fg, bg, nt) as drawn by ``ntclick.clicks.encode_disks``, then, with a ``prior``,
             the prior map (``ntclick.prior.click_prior``).
-        H and W must be multiples of ``config.patch_size`` (16); otherwise ``ValueError``.
+        H and W must be multiples of ``config.size_multiple`` (16 for the ViT, 32 for a CNN);
+        otherwise ``ValueError``.
     Returns logits (B, 3, H, W) over (bg, uncertain, fg).
     """
 
@@ -84,9 +90,10 @@ class ECP(nn.Module):
         super().__init__()
         self.config = config
         c = config
-        stem = ConvStem if c.stem == "conv" else PatchEmbed
-        self.patch_embed = stem(3, c.embed_dim, c.patch_size)
-        self.click_embed = PatchEmbed(c.click_channels, c.embed_dim, c.patch_size)
+        if c.backbone == "vit":  # registered first: parameter order is the optimizer state's order
+            stem = ConvStem if c.stem == "conv" else PatchEmbed
+            self.patch_embed = stem(3, c.embed_dim, c.patch_size)
+            self.click_embed = PatchEmbed(c.click_channels, c.embed_dim, c.patch_size)
         # The prior also reaches the logits at full input resolution: the 1/16 tokens alone
         # would blur it.  Initialised to follow it (fg where 1, bg where 0).
         self.prior_logits = nn.Conv2d(1, 3, 1) if c.prior != "none" else None
@@ -94,6 +101,9 @@ class ECP(nn.Module):
             with torch.no_grad():
                 self.prior_logits.weight.copy_(torch.tensor([-4.0, 0.0, 4.0]).view(3, 1, 1, 1))
                 self.prior_logits.bias.copy_(torch.tensor([2.0, 0.0, -2.0]))
+        if c.backbone != "vit":
+            self.body = ResNetUNet(c.backbone, 3 + c.click_channels, c.unet_widths, NUM_CLASSES)
+            return
         self.pos_embed = AbsolutePositionEmbedding(c.embed_dim, c.pos_embed_size // c.patch_size)
         self.backbone = PlainViT(
             c.embed_dim,
@@ -107,29 +117,36 @@ class ECP(nn.Module):
         self.backbone.apply(init_vit_weights)
 
     def set_grad_checkpointing(self, enable: bool = True) -> None:
-        """Recompute backbone blocks in backward (less activation memory)."""
-        self.backbone.set_grad_checkpointing(enable)
+        """Recompute backbone blocks in backward (less activation memory; the ViT only)."""
+        if self.config.backbone == "vit":
+            self.backbone.set_grad_checkpointing(enable)
 
-    def forward_features(self, image: Tensor, click_maps: Tensor) -> Tensor:
-        """The backbone's last token map (B, H/16, W/16, D), channels last (same inputs as forward)."""
+    def forward_features(self, image: Tensor, click_maps: Tensor) -> Tensor | list[Tensor]:
+        """The backbone's last token map (B, H/16, W/16, D), channels last (same inputs as forward);
+        with a CNN backbone the encoder's five maps (B, C_i, H/2^i, W/2^i), i = 1..5."""
         b, h, w = check_image_batch(image, self.config.size_multiple, "ECP")
         shape = (b, self.config.click_channels, h, w)
         if click_maps.ndim != 4 or tuple(click_maps.shape) != shape:
             raise ValueError(f"ECP click_maps must have shape {shape}, got {tuple(click_maps.shape)}")
         check_unit_range(click_maps, "ECP click_maps", "disk maps from ntclick.clicks.encode_disks")
+        if self.config.backbone != "vit":
+            return self.body.forward_features(torch.cat([image, click_maps.to(image.dtype)], dim=1))
         x = self.patch_embed(image) + self.click_embed(click_maps.to(image.dtype))
         x = x + self.pos_embed(x.shape[1], x.shape[2]).to(x.dtype)
         return self.backbone(x)
 
     def forward_head(
-        self, features: Tensor, output_size: tuple[int, int], click_maps: Tensor | None = None
+        self, features: Tensor | list[Tensor], output_size: tuple[int, int], click_maps: Tensor | None = None
     ) -> Tensor:
         """Logits (B, 3, *output_size) from :meth:`forward_features`' token map (B, h, w, D).
 
         With a ``prior``, ``click_maps`` (the same as given to ``forward_features``, of
         ``output_size``) is required: its prior channel is added to the logits.
         """
-        logits = self.decoder(features.permute(0, 3, 1, 2), output_size)
+        if self.config.backbone != "vit":
+            logits = self.body.forward_head(features, output_size)
+        else:
+            logits = self.decoder(features.permute(0, 3, 1, 2), output_size)
         if self.prior_logits is None:
             return logits
         if click_maps is None:

@@ -1,4 +1,4 @@
-"""Export trained ECP and HRR checkpoints as a weights folder ``from_pretrained`` loads."""
+"""Export trained ECP and HRR networks as a weights folder ``from_pretrained`` loads."""
 
 from __future__ import annotations
 
@@ -9,7 +9,19 @@ from typing import Any
 
 from ntclick.train.checkpoint import model_from_checkpoint
 
-__all__ = ["export_weights"]
+__all__ = ["export_weights", "load_network"]
+
+
+def load_network(source: str | os.PathLike, task: str) -> Any:
+    """The ``task`` ("ecp" or "hrr") network of a training checkpoint file (.pt), or of a weights
+    folder / Hub repo id (the other network in it is ignored), in eval mode."""
+    path = Path(source)
+    if path.is_file():
+        return model_from_checkpoint(path, task)
+    from ntclick.hub import load_pretrained
+
+    ecp, hrr, _ = load_pretrained(path if path.exists() else str(source))
+    return ecp if task == "ecp" else hrr
 
 
 def export_weights(
@@ -20,15 +32,22 @@ def export_weights(
     predictor_config: Mapping[str, Any] | None = None,
     dtype: str | None = None,
 ) -> Path:
-    """Write ``config.json`` + ``model.safetensors`` (Hub layout) from two training checkpoints.
+    """Write ``config.json`` + ``model.safetensors`` (Hub layout) from the two networks.
 
-    ``ecp_checkpoint`` must hold an ECP and ``hrr_checkpoint`` an HRR (``ValueError``
-    otherwise).  ``predictor_config`` defaults to ``{"ecp_size": <ECP's input_size>}``;
-    ``dtype`` (e.g. ``"float16"``) converts the weights.  Returns the folder.
+    ``ecp_checkpoint`` and ``hrr_checkpoint`` are training checkpoints (.pt) holding an ECP and an
+    HRR (``ValueError`` otherwise), or weights folders / Hub repo ids whose ECP or HRR is taken
+    (e.g. a new ECP with the HRR of released weights).  ``predictor_config`` (keys of
+    ``ntclick.hub.PREDICTOR_DEFAULTS``) defaults to ``{"ecp_size": <ECP's input_size>}``, and
+    ``ecp_size`` is filled in the same way when it is missing; ``dtype`` (e.g. ``"float16"``)
+    converts the weights.  Returns the folder.
     """
-    from ntclick.hub import save_pretrained
+    from ntclick.hub import PREDICTOR_DEFAULTS, save_pretrained
 
-    ecp = model_from_checkpoint(ecp_checkpoint, "ecp")
-    hrr = model_from_checkpoint(hrr_checkpoint, "hrr")
-    settings = dict(predictor_config) if predictor_config else {"ecp_size": ecp.config.input_size}
+    settings = dict(predictor_config or {})
+    unknown = sorted(set(settings) - set(PREDICTOR_DEFAULTS))
+    if unknown:
+        raise ValueError(f"unknown predictor setting(s) {unknown}; known: {sorted(PREDICTOR_DEFAULTS)}")
+    ecp = load_network(ecp_checkpoint, "ecp")
+    hrr = load_network(hrr_checkpoint, "hrr")
+    settings.setdefault("ecp_size", ecp.config.input_size)
     return save_pretrained(out_dir, ecp, hrr, predictor_config=settings, dtype=dtype)

@@ -108,7 +108,7 @@ class NTClickPredictor:
             pixel has its click's class (fg, bg; not bg for nt) with probability ``BRS_TARGET``.
             A prediction that already agrees with every click costs nothing more; otherwise each
             iteration is one decoder forward and backward.  :meth:`predict_torch` never does it.
-            Default 0 (off).
+            Default 0 (off).  Needs a ViT ECP (``ValueError`` for a CNN ``backbone``).
         grabcut_iterations: if above 0, :meth:`predict` ends with a classical step: OpenCV's
             GrabCut, this many iterations, decides the FBU map's uncertain band at the working
             resolution from colour models of the pixels the network is sure about

@@ -305,7 +305,10 @@ def test_cnn_ecp_clicks_change_the_output_and_gradients_reach_every_parameter():
 
 def test_cnn_ecp_config_errors_and_round_trip():
     from ntclick.modeling import ECPConfig
+    from ntclick.modeling.config import ECP_BACKBONES
+    from ntclick.modeling.unet import CNN_BACKBONES
 
+    assert ECP_BACKBONES == ("vit", *CNN_BACKBONES)  # the torch-free config's list stays in step
     with pytest.raises(ValueError, match="backbone must be one of"):
         ECPConfig(backbone="resnet50x")
     with pytest.raises(ValueError, match="unet_widths"):

@@ -91,16 +91,20 @@ def as_binary_mask(mask: np.ndarray, name: str = "mask") -> np.ndarray:
     )
 
 
-def as_bool_mask(mask: np.ndarray, name: str = "mask") -> np.ndarray:
+def as_bool_mask(mask: np.ndarray, name: str = "mask", shape: tuple[int, int] | None = None) -> np.ndarray:
     """Read a binary mask given as bool, 0/1 or 0/255 as a bool (H, W) array.
 
-    A bool array is returned as is (no copy), so this is free on the common path.
+    A bool array is returned as is (no copy), so this is free on the common path.  With
+    ``shape`` (the image's (H, W)), a mask of another shape is a ``ValueError``.
     """
     m = np.asarray(mask)
     if m.dtype == np.bool_:
         _check_2d(m, name)
-        return m
-    return as_binary_mask(m, name) != 0
+    else:
+        m = as_binary_mask(m, name) != 0
+    if shape is not None and m.shape != tuple(shape):
+        raise ValueError(f"{name} has shape {m.shape}, expected the image's {tuple(shape)}")
+    return m
 
 
 def validate_fbu(fbu: np.ndarray, name: str = "fbu") -> np.ndarray:

@@ -479,10 +479,8 @@ class NTClickPredictor:
                 "prev_mask needs an ECP with a prior channel (ecp.config.prior 'grabcut'); "
                 "this ECP has prior 'none', so it cannot take a previous mask"
             )
-        previous = as_bool_mask(prev_mask, "prev_mask")
         h, w = self.original_size  # type: ignore[misc]
-        if previous.shape != (h, w):
-            raise ValueError(f"prev_mask has shape {previous.shape}, expected the image's {(h, w)}")
+        previous = as_bool_mask(prev_mask, "prev_mask", (h, w))
         hh, hw = self._hrr_size_hw  # type: ignore[misc]
         if (hh, hw) != (h, w):
             previous = cv2.resize(previous.astype(np.uint8), (hw, hh), interpolation=cv2.INTER_NEAREST) > 0

@@ -158,9 +158,7 @@ class GrabCutPredictor:
         if prev_mask is None:
             seeds = self._initial_labels(cs, h, w)
         else:
-            previous = as_bool_mask(prev_mask, "prev_mask")
-            if previous.shape != (h, w):
-                raise ValueError(f"prev_mask has shape {previous.shape}, expected the image's {(h, w)}")
+            previous = as_bool_mask(prev_mask, "prev_mask", (h, w))
             seeds = np.where(previous, cv2.GC_PR_FGD, cv2.GC_PR_BGD).astype(np.uint8)
         paint_click_seeds(seeds, cs, self.click_radius, self.nt_radius)
         return seeds

@@ -33,6 +33,7 @@ __all__ = [
     "save_checkpoint",
     "load_checkpoint",
     "model_from_checkpoint",
+    "load_network",
 ]
 
 CHECKPOINT_FORMAT = "ntclick-train"
@@ -114,3 +115,15 @@ def model_from_checkpoint(path: str | os.PathLike, task: str) -> torch.nn.Module
     except RuntimeError as exc:
         raise ValueError(f"{path}: weights do not match the {task} config stored with them: {exc}") from None
     return model.eval()
+
+
+def load_network(source: str | os.PathLike, task: str) -> torch.nn.Module:
+    """The ``task`` ("ecp" or "hrr") network of a training checkpoint file (.pt), or of a weights
+    folder / Hub repo id (the other network in it is ignored), in eval mode."""
+    path = Path(source)
+    if path.is_file():
+        return model_from_checkpoint(path, task)
+    from ntclick.hub import load_pretrained
+
+    ecp, hrr, _ = load_pretrained(path if path.exists() else str(source))
+    return ecp if task == "ecp" else hrr

@@ -20,7 +20,7 @@ from torch import Tensor, nn
 
 from ntclick.clicks import Click
 from ntclick.prior import ecp_input_maps
-from ntclick.train.checkpoint import model_from_checkpoint
+from ntclick.train.checkpoint import load_network
 from ntclick.train.config import expand_path
 
 __all__ = ["load_frozen_ecp", "predict_crop_fbu"]
@@ -29,12 +29,7 @@ __all__ = ["load_frozen_ecp", "predict_crop_fbu"]
 def load_frozen_ecp(name_or_path: str | os.PathLike, device: torch.device) -> nn.Module:
     """An ECP in eval mode without gradients, from a training checkpoint (.pt) or a weights folder / Hub repo."""
     path = expand_path(name_or_path)
-    if path.is_file():
-        ecp = model_from_checkpoint(path, "ecp")
-    else:
-        from ntclick.hub import load_pretrained
-
-        ecp = load_pretrained(path if path.exists() else str(name_or_path))[0]
+    ecp = load_network(path if path.exists() else name_or_path, "ecp")
     ecp = ecp.to(device).eval()
     for p in ecp.parameters():
         p.requires_grad_(False)

@@ -7,21 +7,9 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from ntclick.train.checkpoint import model_from_checkpoint
+from ntclick.train.checkpoint import load_network
 
-__all__ = ["export_weights", "load_network"]
-
-
-def load_network(source: str | os.PathLike, task: str) -> Any:
-    """The ``task`` ("ecp" or "hrr") network of a training checkpoint file (.pt), or of a weights
-    folder / Hub repo id (the other network in it is ignored), in eval mode."""
-    path = Path(source)
-    if path.is_file():
-        return model_from_checkpoint(path, task)
-    from ntclick.hub import load_pretrained
-
-    ecp, hrr, _ = load_pretrained(path if path.exists() else str(source))
-    return ecp if task == "ecp" else hrr
+__all__ = ["export_weights"]
 
 
 def export_weights(

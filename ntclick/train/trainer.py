@@ -51,6 +51,7 @@ from ntclick.train.checkpoint import (
     LAST_CHECKPOINT,
     capture_rng_state,
     load_checkpoint,
+    load_network,
     restore_rng_state,
     save_checkpoint,
 )
@@ -116,13 +117,7 @@ def build_model(config: TrainConfig) -> nn.Module:
 def _load_init_weights(model: nn.Module, config: TrainConfig) -> None:
     """Fine-tuning: copy weights from a training checkpoint or a weights folder / Hub repo."""
     path = expand_path(config.init)
-    if path.is_file():
-        state = load_checkpoint(path, config.task)["model"]
-    else:
-        from ntclick.hub import load_pretrained
-
-        ecp, hrr, _ = load_pretrained(str(config.init) if not path.exists() else path)
-        state = (ecp if config.task == "ecp" else hrr).state_dict()
+    state = load_network(path if path.exists() else config.init, config.task).state_dict()
     try:
         model.load_state_dict(state)
     except RuntimeError as exc:

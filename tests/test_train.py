@@ -117,6 +117,29 @@ def test_losses() -> None:
     assert float(ecp_loss(logits, gt, ok)) < 1e-6
 
 
+def test_ecp_confusion_term_penalises_only_the_opposite_certain_class() -> None:
+    gt = torch.tensor([[[FG, BG, UNCERTAIN, FG]]], dtype=torch.uint8)
+    valid = torch.tensor([[[True, True, True, False]]])
+    torch.manual_seed(0)
+    logits = torch.randn(1, 3, 1, 4)
+    p = logits.softmax(1)[0, :, 0]
+    # fg target: 1 - p(bg); bg target: 1 - p(fg); uncertain: nothing; invalid pixel ignored.
+    expected = -(torch.log(1 - p[0, 0]) + torch.log(1 - p[2, 1])) / 3
+    extra = ecp_loss(logits, gt, valid, confusion_weight=2.0) - ecp_loss(logits, gt, valid)
+    assert float(extra) == pytest.approx(2.0 * float(expected), rel=1e-5)
+    # Uncertain is free: a fg pixel called uncertain costs cross-entropy but no confusion term.
+    hedged = torch.tensor([-30.0, 30.0, 0.0])[None, :, None, None].expand(1, 3, 1, 4)
+    wrong = torch.tensor([30.0, -30.0, 0.0])[None, :, None, None].expand(1, 3, 1, 4)
+    fg = torch.full((1, 1, 4), FG, dtype=torch.uint8)
+    every = torch.ones(1, 1, 4, dtype=torch.bool)
+    hedged_extra = ecp_loss(hedged, fg, every, confusion_weight=1.0) - ecp_loss(hedged, fg, every)
+    assert float(hedged_extra) < 1e-6
+    wrong_loss = ecp_loss(wrong, fg, every, confusion_weight=1.0)
+    assert torch.isfinite(wrong_loss) and float(wrong_loss - ecp_loss(wrong, fg, every)) > 25
+    with pytest.raises(ValueError, match="ecp_confusion_weight"):
+        TrainConfig(ecp_confusion_weight=-1.0)
+
+
 def test_lr_schedule_warms_up_then_decays() -> None:
     config = TrainConfig(steps=100, warmup_steps=10, min_lr_ratio=0.1)
     factors = [lr_factor(s, config) for s in range(100)]

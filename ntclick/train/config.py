@@ -62,6 +62,9 @@ class TrainConfig:
     fbu_from_ecp: str | None = None  # HRR: a frozen ECP (checkpoint or weights) predicting some input FBUs
     fbu_from_ecp_prob: float = 0.5  # HRR: fraction of samples whose input FBU comes from that ECP
 
+    # ECP loss: weight of the fg/bg confusion term (ntclick.train.losses.ecp_loss); 0 = cross-entropy.
+    ecp_confusion_weight: float = 0.0
+
     # HRR loss weights.
     l1_weight: float = 1.0
     grad_weight: float = 1.0
@@ -129,6 +132,7 @@ class TrainConfig:
             "max_nt_clicks",
             "max_extra_clicks",
             "color_jitter",
+            "ecp_confusion_weight",
             "l1_weight",
             "grad_weight",
             "min_lr_ratio",

@@ -1,6 +1,10 @@
 """Training losses.
 
-- ECP: cross-entropy over the three FBU classes (bg, uncertain, fg), padding ignored.
+- ECP: cross-entropy over the three FBU classes (bg, uncertain, fg), padding ignored, plus an
+  optional *confusion* term, ``-log(1 - p(opposite class))`` on pixels whose target is certain
+  (fg or bg): calling a foreground pixel certain background (or the reverse) is the one mistake
+  nothing downstream can undo (HRR and the band step only decide the uncertain band), while
+  calling it uncertain only widens the band.
 - HRR: L1 between predicted and ground-truth alpha plus the gradient loss of image matting
   (Tang et al., CVPR 2019): L1 between the **Sobel** derivatives (3x3, x and y, unnormalised
   [1, 2, 1] x [-1, 0, 1] kernels) of prediction and target.  Both terms are means over valid
@@ -31,9 +35,26 @@ def fbu_targets(gt_fbu: Tensor, valid: Tensor) -> Tensor:
     return classes.masked_fill(~valid, IGNORE_INDEX)
 
 
-def ecp_loss(logits: Tensor, gt_fbu: Tensor, valid: Tensor) -> Tensor:
-    """Cross-entropy of logits (B, 3, H, W) against uint8 FBU maps (B, H, W); mean over valid pixels."""
-    return F.cross_entropy(logits.float(), fbu_targets(gt_fbu, valid), ignore_index=IGNORE_INDEX)
+def ecp_loss(logits: Tensor, gt_fbu: Tensor, valid: Tensor, *, confusion_weight: float = 0.0) -> Tensor:
+    """ECP's loss for logits (B, 3, H, W) (bg, uncertain, fg) against uint8 FBU maps (B, H, W).
+
+    Cross-entropy, mean over valid pixels, plus ``confusion_weight`` times the mean over valid
+    pixels of ``-log(1 - p(opposite))`` where the target is fg or bg (opposite: bg or fg). That
+    term is zero on uncertain targets and grows without bound as the network grows sure of the
+    wrong certain class; with ``confusion_weight=0`` the loss is plain cross-entropy.
+    """
+    logits = logits.float()
+    target = fbu_targets(gt_fbu, valid)
+    loss = F.cross_entropy(logits, target, ignore_index=IGNORE_INDEX)
+    if confusion_weight == 0.0:
+        return loss
+    # log(1 - p(opposite)) = logsumexp(logits of the other two classes) - logsumexp(all): stable.
+    total = torch.logsumexp(logits, dim=1)
+    not_bg = torch.logsumexp(logits[:, 1:], dim=1)  # target fg: the opposite class is bg (0)
+    not_fg = torch.logsumexp(logits[:, :2], dim=1)  # target bg: the opposite class is fg (2)
+    penalty = torch.where(target == 2, total - not_bg, torch.where(target == 0, total - not_fg, 0.0))
+    count = (target != IGNORE_INDEX).sum().clamp_min(1)
+    return loss + confusion_weight * penalty.sum() / count
 
 
 _SOBEL_X = torch.tensor([[-1.0, 0.0, 1.0], [-2.0, 0.0, 2.0], [-1.0, 0.0, 1.0]])

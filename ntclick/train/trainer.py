@@ -325,7 +325,7 @@ def _forward_loss(
         with autocast():
             logits = model(images, maps)
         gt_fbu = batch["gt_fbu"].to(device, non_blocking=True)
-        loss = ecp_loss(logits, gt_fbu, valid)
+        loss = ecp_loss(logits, gt_fbu, valid, confusion_weight=config.ecp_confusion_weight)
         extras = {"clicks": float(np.mean([len(c) for c in clicks]))}
         if not model.training:
             target = fbu_targets(gt_fbu, valid)

@@ -28,6 +28,8 @@ from pathlib import Path
 
 import numpy as np
 
+from ntclick.fbu import BG, FG, UNCERTAIN
+
 CHECKPOINTS = (1, 3, 5, 10, 20)
 
 
@@ -51,9 +53,9 @@ class _Recorder:
 def fbu_scores(fbu: np.ndarray, gt: np.ndarray, ignore: np.ndarray | None = None) -> dict[str, float]:
     """Band share (% of the image) and certain-but-wrong pixels (% of the object's area) of one FBU map."""
     keep = np.ones_like(gt, bool) if ignore is None else ~ignore
-    wrong = ((fbu == 255) & ~gt | (fbu == 0) & gt) & keep
+    wrong = ((fbu == FG) & ~gt | (fbu == BG) & gt) & keep
     return {
-        "band": 100.0 * float(((fbu == 128) & keep).sum()) / max(1, int(keep.sum())),
+        "band": 100.0 * float(((fbu == UNCERTAIN) & keep).sum()) / max(1, int(keep.sum())),
         "certain_wrong": 100.0 * float(wrong.sum()) / max(1, int((gt & keep).sum())),
     }
 

@@ -119,8 +119,11 @@ def model_from_checkpoint(path: str | os.PathLike, task: str) -> torch.nn.Module
 
 def load_network(source: str | os.PathLike, task: str) -> torch.nn.Module:
     """The ``task`` ("ecp" or "hrr") network of a training checkpoint file (.pt), or of a weights
-    folder / Hub repo id (the other network in it is ignored), in eval mode."""
-    path = Path(source)
+    folder / Hub repo id (the other network in it is ignored), in eval mode.  ``{data}``,
+    ``{repo}`` and ``~`` in a path are expanded as in configs."""
+    from ntclick.train.config import expand_path
+
+    path = expand_path(source)
     if path.is_file():
         return model_from_checkpoint(path, task)
     from ntclick.hub import load_pretrained

@@ -21,15 +21,13 @@ from torch import Tensor, nn
 from ntclick.clicks import Click
 from ntclick.prior import ecp_input_maps
 from ntclick.train.checkpoint import load_network
-from ntclick.train.config import expand_path
 
 __all__ = ["load_frozen_ecp", "predict_crop_fbu"]
 
 
 def load_frozen_ecp(name_or_path: str | os.PathLike, device: torch.device) -> nn.Module:
     """An ECP in eval mode without gradients, from a training checkpoint (.pt) or a weights folder / Hub repo."""
-    path = expand_path(name_or_path)
-    ecp = load_network(path if path.exists() else name_or_path, "ecp")
+    ecp = load_network(name_or_path, "ecp")
     ecp = ecp.to(device).eval()
     for p in ecp.parameters():
         p.requires_grad_(False)

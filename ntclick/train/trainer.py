@@ -56,7 +56,7 @@ from ntclick.train.checkpoint import (
     save_checkpoint,
 )
 from ntclick.train.clicker_validation import BEST_CHECKPOINT, ClickerValidator, is_better
-from ntclick.train.config import TrainConfig, expand_path
+from ntclick.train.config import TrainConfig
 from ntclick.train.dataset import TRAIN_STREAM, VAL_STREAM, SampleStream, ShardedStepSampler, collate
 from ntclick.train.distributed import (
     DistContext,
@@ -116,8 +116,7 @@ def build_model(config: TrainConfig) -> nn.Module:
 
 def _load_init_weights(model: nn.Module, config: TrainConfig) -> None:
     """Fine-tuning: copy weights from a training checkpoint or a weights folder / Hub repo."""
-    path = expand_path(config.init)
-    state = load_network(path if path.exists() else config.init, config.task).state_dict()
+    state = load_network(config.init, config.task).state_dict()
     try:
         model.load_state_dict(state)
     except RuntimeError as exc:

@@ -20,17 +20,19 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from ntclick.fbu import BG, FG, UNCERTAIN
+from ntclick.fbu import BG, FBU_VALUES, FG
 
 __all__ = ["IGNORE_INDEX", "fbu_targets", "ecp_loss", "sobel", "hrr_loss"]
 
 IGNORE_INDEX = -100
+_BG_CLASS, _FG_CLASS = FBU_VALUES.index(BG), FBU_VALUES.index(FG)  # class index i <-> FBU_VALUES[i]
 
 
 def fbu_targets(gt_fbu: Tensor, valid: Tensor) -> Tensor:
     """uint8 (B, H, W) FBU maps -> int64 class indices (0 bg, 1 uncertain, 2 fg), -100 outside ``valid``."""
     lut = torch.full((256,), IGNORE_INDEX, dtype=torch.int64, device=gt_fbu.device)
-    lut[BG], lut[UNCERTAIN], lut[FG] = 0, 1, 2
+    for index, value in enumerate(FBU_VALUES):
+        lut[value] = index
     classes = lut[gt_fbu.long()]
     return classes.masked_fill(~valid, IGNORE_INDEX)
 
@@ -50,9 +52,11 @@ def ecp_loss(logits: Tensor, gt_fbu: Tensor, valid: Tensor, *, confusion_weight:
         return loss
     # log(1 - p(opposite)) = logsumexp(logits of the other two classes) - logsumexp(all): stable.
     total = torch.logsumexp(logits, dim=1)
-    not_bg = torch.logsumexp(logits[:, 1:], dim=1)  # target fg: the opposite class is bg (0)
-    not_fg = torch.logsumexp(logits[:, :2], dim=1)  # target bg: the opposite class is fg (2)
-    penalty = torch.where(target == 2, total - not_bg, torch.where(target == 0, total - not_fg, 0.0))
+    not_bg = torch.logsumexp(logits[:, [c for c in range(3) if c != _BG_CLASS]], dim=1)  # target fg
+    not_fg = torch.logsumexp(logits[:, [c for c in range(3) if c != _FG_CLASS]], dim=1)  # target bg
+    penalty = torch.where(
+        target == _FG_CLASS, total - not_bg, torch.where(target == _BG_CLASS, total - not_fg, 0.0)
+    )
     count = (target != IGNORE_INDEX).sum().clamp_min(1)
     return loss + confusion_weight * penalty.sum() / count
 

@@ -9,6 +9,12 @@ chosen:
   radius of ECP's non-background region (so GrabCut may grow the object there);
   ``--first-only`` does this at the first click only;
 - ``flip``: ECP also runs on the mirrored image and click maps; the mean of both logits is used;
+- ``uncertain-bias``: ``--value`` is subtracted from ECP's *uncertain* logit (every ECP pass,
+  zoom-in included) before anything reads it: a positive value narrows the uncertain band, a
+  negative one widens it (twelfth round);
+- ``reach``: band pixels farther than ``--value`` x the equivalent radius of the object's core
+  (ECP's certain foreground and the fg / nt click disks) from that core become definite
+  background, so GrabCut cannot fill a band far wider than the object (twelfth round);
 - ``click-radius``: the band step's definite click disks get radius ``--value`` px (5 shipped);
 - ``margin``: ECP's certain regions are shrunk by ``--value`` px before they become definite;
 - ``release``: within ``--value`` px of each fg (bg) click, ECP's definite bg (fg) seeds become
@@ -18,8 +24,9 @@ chosen:
     python benchmarks/band_variants.py --weights weights/ntclick-tiny --variant ring --value 1 \\
         --dataset folder=data/bsds_val --out benchmarks/results/sixth_round
 
-Writes ``<out>/<label>_<dataset>_standard.jsonl`` (resumable, like ``ntclick eval``) and prints
-a one-line summary. Standard protocol, stopped at ``--target-iou`` (0.9), as the selection runs.
+Writes ``<out>/<label>_<dataset>_<protocol>.jsonl`` (resumable, like ``ntclick eval``) and prints
+a one-line summary. Standard protocol (``--protocol nt`` for NTClick's), stopped at
+``--target-iou`` (0.9), as the selection runs.
 """
 
 from __future__ import annotations
@@ -31,7 +38,17 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-VARIANTS = ("shipped", "ring", "flip", "click-radius", "margin", "release", "release-click")
+VARIANTS = (
+    "shipped",
+    "ring",
+    "flip",
+    "uncertain-bias",
+    "reach",
+    "click-radius",
+    "margin",
+    "release",
+    "release-click",
+)
 
 
 def ring_seeds(seeds: np.ndarray, fbu: np.ndarray, factor: float) -> np.ndarray:
@@ -48,6 +65,29 @@ def ring_seeds(seeds: np.ndarray, fbu: np.ndarray, factor: float) -> np.ndarray:
     radius = factor * np.sqrt(object_like.sum() / np.pi)
     distance = cv2.distanceTransform((~object_like).astype(np.uint8), cv2.DIST_L2, 3)
     out[(out == cv2.GC_BGD) & (fbu == BG) & (distance <= radius)] = cv2.GC_PR_BGD
+    return out
+
+
+def reach_seeds(
+    seeds: np.ndarray, fbu: np.ndarray, clicks, factor: float, click_radius: int = 5
+) -> np.ndarray:
+    """Band pixels (``fbu == UNCERTAIN``) farther than ``factor`` x the equivalent radius
+    (``sqrt(area / pi)``) of the object's core from it become definite bg (``cv2.GC_BGD``); the
+    core is ECP's certain fg plus the fg / nt click disks of ``click_radius``.  No core: unchanged.
+    A new array; click disks must be painted again afterwards."""
+    from ntclick.clicks import ClickKind, as_click
+    from ntclick.fbu import FG, UNCERTAIN
+
+    out = seeds.copy()
+    core = (fbu == FG).astype(np.uint8)
+    for click in map(as_click, clicks):
+        if click.kind is not ClickKind.BG:
+            cv2.circle(core, (int(round(click.x)), int(round(click.y))), int(click_radius), 1, -1)
+    if factor <= 0 or not core.any():
+        return out
+    radius = factor * np.sqrt(core.sum() / np.pi)
+    distance = cv2.distanceTransform(1 - core, cv2.DIST_L2, 3)
+    out[(fbu == UNCERTAIN) & (distance > radius)] = cv2.GC_BGD
     return out
 
 
@@ -114,6 +154,26 @@ def _flip_ecp(predictor) -> None:
     predictor.ecp = MirroredECP(predictor.ecp).eval()
 
 
+def _bias_uncertain(predictor, bias: float) -> None:
+    import torch
+
+    from ntclick.fbu import FBU_VALUES, UNCERTAIN
+
+    channel = FBU_VALUES.index(UNCERTAIN)
+
+    class BiasedECP(torch.nn.Module):
+        def __init__(self, ecp):
+            super().__init__()
+            self.inner, self.config = ecp, ecp.config
+
+        def forward(self, image, maps):
+            logits = self.inner(image, maps).clone()
+            logits[:, channel] -= bias
+            return logits
+
+    predictor.ecp = BiasedECP(predictor.ecp).eval()
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--weights", default="weights/ntclick-tiny")
@@ -121,10 +181,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--value", type=float, default=None, help="the variant's number (see above)")
     parser.add_argument("--first-only", action="store_true", help="ring: at the first click only")
     parser.add_argument("--dataset", default="folder=data/bsds_val", help="NAME or NAME=PATH")
+    parser.add_argument("--protocol", choices=("standard", "nt"), default="standard")
     parser.add_argument("--target-iou", type=float, default=0.9)
     parser.add_argument("--out", default="benchmarks/results/sixth_round")
     args = parser.parse_args(argv)
-    if args.variant in ("ring", "click-radius", "margin", "release", "release-click") and args.value is None:
+    if args.variant not in ("shipped", "flip") and args.value is None:
         parser.error(f"--variant {args.variant} needs --value")
 
     import ntclick.band_grabcut as band
@@ -134,6 +195,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.variant == "ring":
         _patch_ring(args.value, args.first_only)
         label += "-first" if args.first_only else ""
+    elif args.variant == "reach":
+        _patch_seeds(lambda seeds, fbu, clicks: reach_seeds(seeds, fbu, clicks, args.value))
     elif args.variant in ("release", "release-click"):
         to_click = args.variant == "release-click"
         _patch_seeds(lambda seeds, fbu, clicks: release_seeds(seeds, clicks, args.value, to_click))
@@ -143,13 +206,17 @@ def main(argv: list[str] | None = None) -> int:
     predictor = NTClickPredictor.from_pretrained(args.weights)
     if args.variant == "flip":
         _flip_ecp(predictor)
-    run_variant(predictor, label, args.dataset, args.target_iou, args.out)
+    elif args.variant == "uncertain-bias":
+        _bias_uncertain(predictor, args.value)
+    run_variant(predictor, label, args.dataset, args.target_iou, args.out, args.protocol)
     return 0
 
 
-def run_variant(predictor, label: str, dataset_spec: str, target_iou: float, out: str) -> None:
-    """The selection run: standard protocol on ``dataset_spec`` (NAME or NAME=PATH), objects
-    stopped at ``target_iou``, resumable jsonl ``<out>/<label>_<dataset>_standard.jsonl``, and a
+def run_variant(
+    predictor, label: str, dataset_spec: str, target_iou: float, out: str, protocol: str = "standard"
+) -> None:
+    """The selection run: ``protocol`` on ``dataset_spec`` (NAME or NAME=PATH), objects stopped
+    at ``target_iou``, resumable jsonl ``<out>/<label>_<dataset>_<protocol>.jsonl``, and a
     one-line summary.  Shared with ``memory_variants.py``."""
     from ntclick.eval import evaluate, open_dataset, summarize
 
@@ -158,10 +225,10 @@ def run_variant(predictor, label: str, dataset_spec: str, target_iou: float, out
     results = evaluate(
         predictor,
         dataset,
-        "standard",
+        protocol,
         target_iou=target_iou,
         model=label,
-        jsonl_path=Path(out) / f"{label}_{dataset.name}_standard.jsonl",
+        jsonl_path=Path(out) / f"{label}_{dataset.name}_{protocol}.jsonl",
     )
     s = summarize(results).to_dict()
     print(

@@ -71,3 +71,51 @@ def test_release_frees_only_the_opposite_class_near_each_click():
     ).all()
     nt_only = variants.release_seeds(seeds, [Click(5, 5, ClickKind.NT)], 3)
     np.testing.assert_array_equal(nt_only, seeds)
+
+
+def test_uncertain_bias_shifts_only_the_uncertain_logit_of_every_ecp_pass(tiny_weights):
+    import torch
+
+    from ntclick import NTClickPredictor
+    from ntclick.fbu import FBU_VALUES
+
+    plain = NTClickPredictor.from_pretrained(tiny_weights)
+    biased = NTClickPredictor.from_pretrained(tiny_weights)
+    variants._bias_uncertain(biased, 0.75)
+    image = torch.rand(1, 3, 128, 128)
+    maps = torch.zeros(1, plain.ecp.config.click_channels, 128, 128)
+    maps[:, 0, 60:66, 60:66] = 1.0
+    with torch.no_grad():
+        before, after = plain.ecp(image, maps), biased.ecp(image, maps)
+    u = FBU_VALUES.index(UNCERTAIN)
+    torch.testing.assert_close(after[:, u], before[:, u] - 0.75)
+    others = [i for i in range(3) if i != u]
+    torch.testing.assert_close(after[:, others], before[:, others])
+    # A large bias leaves no uncertain pixel in the predictor's FBU map.
+    variants._bias_uncertain(biased, 1e4)
+    rgb = np.random.default_rng(0).integers(0, 255, (96, 128, 3), dtype=np.uint8)
+    biased.set_image(rgb)
+    assert not (biased.predict([(64, 48, "fg")]).fbu == UNCERTAIN).any()
+
+
+def test_reach_removes_only_band_far_from_the_core():
+    from ntclick.clicks import Click, ClickKind
+
+    fbu = np.full((80, 80), BG, np.uint8)
+    fbu[10:70, 10:70] = UNCERTAIN  # a band far wider than the object
+    fbu[36:44, 36:44] = FG  # an 8 x 8 core: equivalent radius 4.5
+    seeds = np.where(fbu == FG, cv2.GC_FGD, np.where(fbu == BG, cv2.GC_BGD, cv2.GC_PR_FGD)).astype(np.uint8)
+    out = variants.reach_seeds(seeds, fbu, [], 2.0)
+    radius = 2.0 * np.sqrt(64 / np.pi)
+    assert out[40, 46] == cv2.GC_PR_FGD  # 3 px from the core: kept
+    assert out[40, 60] == cv2.GC_BGD  # 17 px away: definite bg now
+    removed = out != seeds
+    assert removed.any() and (fbu[removed] == UNCERTAIN).all()
+    distance = cv2.distanceTransform(1 - (fbu == FG).astype(np.uint8), cv2.DIST_L2, 3)
+    assert (distance[removed] > radius).all()
+    # A fg click far out in the band makes a core of its own there; a bg click does not.
+    with_fg = variants.reach_seeds(seeds, fbu, [Click(62, 40, ClickKind.FG)], 2.0)
+    assert with_fg[40, 60] == cv2.GC_PR_FGD
+    with_bg = variants.reach_seeds(seeds, fbu, [Click(62, 40, ClickKind.BG)], 2.0)
+    assert with_bg[40, 60] == cv2.GC_BGD
+    np.testing.assert_array_equal(variants.reach_seeds(seeds, fbu, [], 0.0), seeds)

@@ -106,6 +106,35 @@ def test_validator_matches_evaluate_and_splits_objects_over_ranks(tmp_path: Path
     assert share["noc"] == pytest.approx(summarize(results[1:]).noc["90"])
 
 
+def test_both_protocols_choose_on_their_mean_and_log_each(tmp_path: Path) -> None:
+    val = make_val_folder(tmp_path / "val", count=2)
+    common = dict(val_clicker_data=f"folder={val}", val_clicker_settings=SETTINGS)
+    data = make_bsds(tmp_path / "bsds")
+    both = ClickerValidator(tiny_config("ecp", data, val_clicker_protocols=["standard", "nt"], **common))
+    assert both.spec()["protocols"] == ["standard", "nt"]
+    assert "protocols" not in ClickerValidator(tiny_config("ecp", data, **common)).spec()  # old runs resume
+    torch.manual_seed(0)
+    from ntclick.train.trainer import build_model
+
+    ecp = build_model(tiny_config("ecp", data, **common)).eval()
+    scores = both(ecp, torch.device("cpu"))
+    predictor = NTClickPredictor(ecp, build_hrr("tiny"), refine=False, **SETTINGS)
+    per = {}
+    for protocol in ("standard", "nt"):
+        results = evaluate(
+            predictor, open_dataset("folder", str(val)), protocol, target_iou=0.9, progress=False
+        )
+        per[protocol] = summarize(results)
+        assert scores[f"noc_{protocol}"] == pytest.approx(per[protocol].noc["90"])
+        assert scores[f"nof_{protocol}"] == per[protocol].nof["90"]
+        assert scores[f"miou5_{protocol}"] == pytest.approx(per[protocol].miou_at_5)
+    assert scores["noc"] == pytest.approx((per["standard"].noc["90"] + per["nt"].noc["90"]) / 2)
+    assert scores["nof"] == per["standard"].nof["90"] + per["nt"].nof["90"]
+    assert scores["objects"] == 2
+    only_nt = ClickerValidator(tiny_config("ecp", data, val_clicker_protocols=["nt"], **common))
+    assert only_nt(ecp, torch.device("cpu"))["noc"] == pytest.approx(per["nt"].noc["90"])
+
+
 def test_is_better_prefers_fewer_clicks_then_higher_iou() -> None:
     assert is_better({"noc": 5.0, "miou5": 0.1}, None)
     assert is_better({"noc": 4.0, "miou5": 0.1}, {"noc": 5.0, "miou5": 0.9})
@@ -121,6 +150,10 @@ def test_is_better_prefers_fewer_clicks_then_higher_iou() -> None:
         ({"val_clicker_target": 0.0}, r"val_clicker_target must be in \(0, 1\]"),
         ({"val_clicker_objects": -1}, "val_clicker_objects must be >= 0"),
         ({"val_clicker_settings": [1]}, "val_clicker_settings must be a JSON object"),
+        ({"val_clicker_protocols": []}, "val_clicker_protocols must be a non-empty list"),
+        ({"val_clicker_protocols": ["standard", "noisy"]}, "from standard, nt, got"),
+        ({"val_clicker_protocols": ["nt", "nt"]}, "distinct protocols"),
+        ({"val_clicker_protocols": "nt"}, "val_clicker_protocols must be"),
     ],
 )
 def test_config_rejects_bad_clicker_validation(overrides: dict, message: str) -> None:

@@ -7,7 +7,11 @@ benchmarks see: an ECP whose validation FBU accuracy rose needed 1.0 to 1.6 *mor
 the evaluation's own loop (:func:`ntclick.eval.protocol.run_object`: the standard clicker,
 the predictor with the settings it will ship with) on a folder of held-out objects at every
 validation point, logs NoC and mIoU, and keeps the checkpoint with the fewest clicks as
-``checkpoint_best.pt``.
+``checkpoint_best.pt``.  ``val_clicker_protocols`` may name the nt protocol too (NTClick's
+clicker over FBU maps); with several protocols the logged ``noc`` / ``miou1`` / ``miou5`` are
+their means (what chooses the best checkpoint), ``nof`` their sum, and each protocol's own
+numbers are logged as ``noc_<protocol>`` etc.: the twelfth round found an ECP that saved
+standard clicks and cost nt ones.
 
 Under ``torchrun`` each rank runs its share of the objects and the sums are reduced, so the
 cost per validation is (objects x clicks x predictor time) / ranks.  The predictor runs ECP
@@ -32,13 +36,14 @@ BENCHMARK_TEST_SETS = ("grabcut", "berkeley")
 
 
 class ClickerValidator:
-    """Runs the standard-clicker evaluation of an ECP on the configured validation objects.
+    """Runs the evaluation's clicker loop for an ECP on the configured validation objects.
 
     Args:
         config: the run's config; reads ``val_clicker_data`` (``NAME=PATH`` or a dataset
             name, paths may use ``{data}`` / ``{repo}``), ``val_clicker_objects`` (first N
-            objects, 0 = all), ``val_clicker_target`` (the IoU that counts as done) and
-            ``val_clicker_settings`` (:class:`~ntclick.NTClickPredictor` keyword arguments).
+            objects, 0 = all), ``val_clicker_target`` (the IoU that counts as done),
+            ``val_clicker_settings`` (:class:`~ntclick.NTClickPredictor` keyword arguments) and
+            ``val_clicker_protocols`` (``"standard"`` and / or ``"nt"``).
     """
 
     def __init__(self, config: TrainConfig) -> None:
@@ -61,7 +66,10 @@ class ClickerValidator:
             raise type(exc)(f"val_clicker_data={config.val_clicker_data!r}: {exc}") from None
         n = len(dataset) if config.val_clicker_objects == 0 else min(config.val_clicker_objects, len(dataset))
         self.samples = [dataset[i] for i in range(n)]
-        self.protocol = ClickProtocol("standard", target_iou=float(config.val_clicker_target))
+        self.protocols = [
+            ClickProtocol(p, target_iou=float(config.val_clicker_target))
+            for p in config.val_clicker_protocols
+        ]
         self.settings = {"refine": False, **dict(config.val_clicker_settings)}
         allowed = _predictor_options()
         unknown = sorted(set(self.settings) - allowed)
@@ -76,16 +84,20 @@ class ClickerValidator:
     @property
     def target(self) -> float:
         """The IoU that counts as done."""
-        return float(self.protocol.target_iou)  # type: ignore[arg-type]
+        return float(self.protocols[0].target_iou)  # type: ignore[arg-type]
 
     def spec(self) -> dict[str, Any]:
         """What the numbers depend on besides the weights; a best score is only kept across a
         resume when this is unchanged."""
-        return {
+        spec: dict[str, Any] = {
             "objects": [s.name for s in self.samples],
             "target": self.target,
             "settings": self.settings,
         }
+        names = [p.clicker for p in self.protocols]
+        if names != ["standard"]:  # runs from before the option keep their best score on resume
+            spec["protocols"] = names
+        return spec
 
     def _predictor(self, ecp: nn.Module, device: torch.device) -> Any:
         from ntclick.modeling import build_hrr
@@ -103,21 +115,47 @@ class ClickerValidator:
 
         Returns (the same on every rank) ``noc`` (mean clicks to ``target``, 20 when never),
         ``nof`` (objects that never reach it), ``miou1`` / ``miou5`` (mean IoU after 1 / 5
-        clicks, a reached IoU carried forward) and ``objects``.
+        clicks, a reached IoU carried forward) and ``objects``.  With several protocols,
+        ``noc`` / ``miou1`` / ``miou5`` are the means over them, ``nof`` the sum, and each
+        protocol's own values come as ``noc_<protocol>``, ``nof_<protocol>``, ...
         """
         from ntclick.eval.protocol import run_object
-        from ntclick.metrics import miou_at_k, noc, nof
 
         was_training = ecp.training
         try:
             predictor = self._predictor(ecp, device)
-            curves = [
-                run_object(predictor, sample.load(), self.protocol, dataset="val", model="train").ious
-                for sample in self.samples[rank::world_size]
-            ]
+            per_protocol = {}
+            for protocol in self.protocols:
+                curves = [
+                    run_object(predictor, sample.load(), protocol, dataset="val", model="train").ious
+                    for sample in self.samples[rank::world_size]
+                ]
+                per_protocol[protocol.clicker] = self._scores(
+                    curves, int(protocol.max_clicks), device, world_size
+                )
         finally:
             ecp.train(was_training)
-        n, k = int(self.protocol.max_clicks), len(curves)
+        if len(per_protocol) == 1:
+            return next(iter(per_protocol.values()))
+        k = len(per_protocol)
+        scores = {
+            "noc": sum(s["noc"] for s in per_protocol.values()) / k,
+            "nof": sum(s["nof"] for s in per_protocol.values()),
+            "miou1": sum(s["miou1"] for s in per_protocol.values()) / k,
+            "miou5": sum(s["miou5"] for s in per_protocol.values()) / k,
+            "objects": next(iter(per_protocol.values()))["objects"],
+        }
+        for name, s in per_protocol.items():
+            scores.update({f"{key}_{name}": s[key] for key in ("noc", "nof", "miou1", "miou5")})
+        return scores
+
+    def _scores(
+        self, curves: list[list[float]], max_clicks: int, device: torch.device, world_size: int
+    ) -> dict[str, float]:
+        """NoC, NoF, mIoU@1/5 and the object count of this rank's curves, reduced over ranks."""
+        from ntclick.metrics import miou_at_k, noc, nof
+
+        n, k = max_clicks, len(curves)
         # Sums (not means) so that ranks add up; a curve stopped at the target counts its last IoU.
         sums = torch.tensor(
             [

@@ -94,6 +94,9 @@ class TrainConfig:
     val_clicker_settings: dict[str, Any] = field(
         default_factory=lambda: {"zoom_in": True, "grabcut_iterations": 3}
     )  # NTClickPredictor keyword arguments: the settings the weights will ship with
+    # The click protocols of ntclick.eval ("standard", "nt"); with several, checkpoint_best.pt is
+    # chosen on the mean of their NoC (the twelfth round: a gain in one protocol can cost the other).
+    val_clicker_protocols: list[str] = field(default_factory=lambda: ["standard"])
 
     def __post_init__(self) -> None:
         self.validate()
@@ -156,6 +159,20 @@ class TrainConfig:
             raise ValueError(f"val_clicker_target must be in (0, 1], got {self.val_clicker_target!r}")
         if not isinstance(self.val_clicker_settings, dict):
             raise ValueError(f"val_clicker_settings must be a JSON object, got {self.val_clicker_settings!r}")
+        from ntclick.eval.protocol import CLICKERS
+
+        protocols = self.val_clicker_protocols
+        if (
+            not isinstance(protocols, (list, tuple))
+            or not protocols
+            or any(p not in CLICKERS for p in protocols)
+            or len(set(protocols)) != len(protocols)
+        ):
+            raise ValueError(
+                f"val_clicker_protocols must be a non-empty list of distinct protocols from "
+                f"{', '.join(CLICKERS)}, got {protocols!r}"
+            )
+        self.val_clicker_protocols = list(protocols)
         for name in ("scale_range", "fbu_kernel_range", "betas"):
             value = getattr(self, name)
             if not (isinstance(value, (list, tuple)) and len(value) == 2):

@@ -22,11 +22,6 @@ from pathlib import Path
 
 def ecp_state(source: str | Path) -> dict:
     """The ECP state dict of a training checkpoint (.pt) or a weights folder."""
-    import torch
-
-    path = Path(source)
-    if path.is_file():
-        return torch.load(path, map_location="cpu", weights_only=False)["model"]
     from ntclick.train.checkpoint import load_network
 
     return load_network(str(source), "ecp").state_dict()
@@ -74,14 +69,11 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"the first --ecp must be a training checkpoint (.pt), got {first}")
     weights = args.weight or [1.0] * len(args.ecp)
 
-    import torch
+    from ntclick.train.checkpoint import load_checkpoint, save_checkpoint
 
-    from ntclick.image_io import atomic_path
-
-    base = torch.load(first, map_location="cpu", weights_only=False)
+    base = load_checkpoint(first, "ecp")  # refuses anything but an ECP training checkpoint
     base["model"] = average([ecp_state(s) for s in args.ecp], weights)
-    with atomic_path(args.out) as tmp:
-        torch.save(base, tmp)
+    save_checkpoint(args.out, base)  # atomic
     print(f"wrote {args.out}: mean of {len(args.ecp)} ECPs, weights {weights}")
     return 0
 

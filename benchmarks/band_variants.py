@@ -139,39 +139,40 @@ def _patch_ring(factor: float, first_only: bool) -> None:
     _patch_seeds(rule)
 
 
-def _flip_ecp(predictor) -> None:
+def _wrap_ecp(predictor, forward) -> None:
+    """Replace the predictor's ECP by one whose logits are ``forward(ecp, image, maps)``."""
     import torch
 
-    class MirroredECP(torch.nn.Module):
+    class WrappedECP(torch.nn.Module):
         def __init__(self, ecp):
             super().__init__()
             self.inner, self.config = ecp, ecp.config
 
         def forward(self, image, maps):
-            mirrored = self.inner(image.flip(-1), maps.flip(-1)).flip(-1)
-            return (self.inner(image, maps) + mirrored) / 2
+            return forward(self.inner, image, maps)
 
-    predictor.ecp = MirroredECP(predictor.ecp).eval()
+    predictor.ecp = WrappedECP(predictor.ecp).eval()
+
+
+def _flip_ecp(predictor) -> None:
+    def mirrored_mean(ecp, image, maps):
+        mirrored = ecp(image.flip(-1), maps.flip(-1)).flip(-1)
+        return (ecp(image, maps) + mirrored) / 2
+
+    _wrap_ecp(predictor, mirrored_mean)
 
 
 def _bias_uncertain(predictor, bias: float) -> None:
-    import torch
-
     from ntclick.fbu import FBU_VALUES, UNCERTAIN
 
     channel = FBU_VALUES.index(UNCERTAIN)
 
-    class BiasedECP(torch.nn.Module):
-        def __init__(self, ecp):
-            super().__init__()
-            self.inner, self.config = ecp, ecp.config
+    def biased(ecp, image, maps):
+        logits = ecp(image, maps).clone()
+        logits[:, channel] -= bias
+        return logits
 
-        def forward(self, image, maps):
-            logits = self.inner(image, maps).clone()
-            logits[:, channel] -= bias
-            return logits
-
-    predictor.ecp = BiasedECP(predictor.ecp).eval()
+    _wrap_ecp(predictor, biased)
 
 
 def main(argv: list[str] | None = None) -> int:

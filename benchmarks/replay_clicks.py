@@ -56,21 +56,22 @@ def replay(predictor, sample, record: dict, max_clicks: int | None = None) -> li
     """Run ``predictor`` on ``sample`` (a loaded dataset object) with the record's clicks, one
     more each time; one row per click: kind, x, y, stored and replayed IoU, composition."""
     from ntclick.clicks import Click, ClickKind
+    from ntclick.eval.protocol import ClickProtocol, prediction_masks
     from ntclick.metrics import iou
 
     settings = record.get("settings", {})
     if settings.get("prev_mask"):
         raise ValueError("this record comes from a --prev-mask run; replay feeds clicks only")
-    threshold = float(settings.get("mask_threshold", 0.49))
+    threshold = float(settings.get("mask_threshold", ClickProtocol.mask_threshold))
     predictor.set_image(sample.image)
     clicks, rows = [], []
     for k, c in enumerate(record["clicks"][:max_clicks]):
         clicks.append(Click(float(c["x"]), float(c["y"]), ClickKind(c["kind"])))
         prediction = predictor.predict(clicks)
-        mask = prediction.soft > threshold
+        mask, fbu = prediction_masks(prediction, threshold, sample.gt.shape)
         row = {"click": k + 1, "kind": c["kind"], "x": c["x"], "y": c["y"], "stored_iou": record["ious"][k]}
         row["iou"] = float(iou(mask, sample.gt, ignore=sample.ignore))
-        row.update(composition(np.asarray(prediction.fbu), mask, sample.gt))
+        row.update(composition(fbu, mask, sample.gt))
         rows.append(row)
     return rows
 

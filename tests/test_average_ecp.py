@@ -11,7 +11,11 @@ soup = load_script("benchmarks/average_ecp.py")
 
 
 def _checkpoint(path, ecp):
-    torch.save({"format": "test", "task": "ecp", "model": ecp.state_dict(), "step": 7}, path)
+    from ntclick.train.checkpoint import save_checkpoint
+
+    save_checkpoint(
+        path, {"task": "ecp", "step": 7, "model_config": ecp.config.to_dict(), "model": ecp.state_dict()}
+    )
     return path
 
 
@@ -33,7 +37,7 @@ def test_mean_of_a_checkpoint_and_a_weights_folder(tmp_path, tiny_weights):
     ]
     assert soup.main(argv) == 0
     written = torch.load(out, map_location="cpu", weights_only=False)
-    assert written["step"] == 7 and written["format"] == "test"  # the first checkpoint's layout is kept
+    assert written["step"] == 7 and written["task"] == "ecp"  # the first checkpoint's layout is kept
     b = soup.ecp_state(tiny_weights)
     for key, value in ecp_a.state_dict().items():
         assert written["model"][key].dtype == value.dtype
@@ -60,3 +64,20 @@ def test_the_first_source_must_be_a_checkpoint(tmp_path, tiny_weights, capsys):
     with pytest.raises(SystemExit):
         soup.main(["--ecp", str(tiny_weights), "--ecp", str(tiny_weights), "--out", str(tmp_path / "x.pt")])
     assert "training checkpoint" in capsys.readouterr().err
+
+
+def test_a_foreign_or_hrr_checkpoint_is_refused(tmp_path, tiny_weights):
+    foreign = tmp_path / "foreign.pt"
+    torch.save({"model": {}}, foreign)
+    out = tmp_path / "x.pt"
+    with pytest.raises(ValueError, match="not an ntclick training checkpoint"):
+        soup.main(["--ecp", str(foreign), "--ecp", str(tiny_weights), "--out", str(out)])
+    from ntclick.train.checkpoint import save_checkpoint
+
+    _, hrr = tiny_networks(seed=1)
+    save_checkpoint(
+        tmp_path / "hrr.pt", {"task": "hrr", "model_config": hrr.config.to_dict(), "model": hrr.state_dict()}
+    )
+    with pytest.raises(ValueError, match="expected 'ecp'"):
+        soup.main(["--ecp", str(tmp_path / "hrr.pt"), "--ecp", str(tiny_weights), "--out", str(out)])
+    assert not out.exists()

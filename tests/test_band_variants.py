@@ -98,6 +98,27 @@ def test_uncertain_bias_shifts_only_the_uncertain_logit_of_every_ecp_pass(tiny_w
     assert not (biased.predict([(64, 48, "fg")]).fbu == UNCERTAIN).any()
 
 
+def test_flip_averages_ecp_with_its_mirror_image(tiny_weights):
+    import torch
+
+    from ntclick import NTClickPredictor
+
+    plain = NTClickPredictor.from_pretrained(tiny_weights)
+    flipped = NTClickPredictor.from_pretrained(tiny_weights)
+    variants._flip_ecp(flipped)
+    image = torch.rand(1, 3, 128, 128)
+    maps = torch.zeros(1, plain.ecp.config.click_channels, 128, 128)
+    maps[:, 0, 60:66, 20:26] = 1.0
+    with torch.no_grad():
+        out = flipped.ecp(image, maps)
+        expected = (plain.ecp(image, maps) + plain.ecp(image.flip(-1), maps.flip(-1)).flip(-1)) / 2
+        # The mean of a pass and its mirror is itself mirror-equivariant.
+        mirrored = flipped.ecp(image.flip(-1), maps.flip(-1)).flip(-1)
+    torch.testing.assert_close(out, expected)
+    torch.testing.assert_close(mirrored, out, rtol=1e-4, atol=1e-4)
+    assert flipped.ecp.config is plain.ecp.config or flipped.ecp.config == plain.ecp.config
+
+
 def test_reach_removes_only_band_far_from_the_core():
     from ntclick.clicks import Click, ClickKind
 

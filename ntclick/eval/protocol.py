@@ -41,6 +41,7 @@ __all__ = [
     "ClickRecord",
     "ObjectResult",
     "run_object",
+    "prediction_masks",
     "evaluate",
     "read_jsonl",
     "describe_predictor",
@@ -188,10 +189,13 @@ class ObjectResult:
         return cls(**d)
 
 
-def _prediction_masks(
+def prediction_masks(
     prediction: Any, threshold: float, shape: tuple[int, int]
 ) -> tuple[np.ndarray, np.ndarray]:
-    """A prediction -> (scored bool mask, FBU map), checking the shapes."""
+    """A prediction -> (scored bool mask (H, W), FBU map uint8 (H, W)), as the evaluation scores it.
+
+    Raises ``ValueError`` when the predictor's mask is not of ``shape``; a prediction without an
+    FBU map of its own gets :func:`~ntclick.fbu.fbu_from_mask` of its mask."""
     soft = np.asarray(prediction.soft)
     if soft.shape != shape:
         raise ValueError(f"the predictor returned a mask of shape {soft.shape}, expected the image's {shape}")
@@ -256,7 +260,7 @@ def run_object(
         else:
             prediction = predictor.predict(list(clicks))
         result.seconds.append(time.perf_counter() - t0)
-        pred_mask, pred_fbu = _prediction_masks(prediction, protocol.mask_threshold, (h, w))
+        pred_mask, pred_fbu = prediction_masks(prediction, protocol.mask_threshold, (h, w))
 
         iou = float(metrics.iou(pred_mask, gt, ignore=ignore))
         result.ious.append(iou)

@@ -124,15 +124,16 @@ class ClickerValidator:
         was_training = ecp.training
         try:
             predictor = self._predictor(ecp, device)
-            per_protocol = {}
-            for protocol in self.protocols:
-                curves = [
-                    run_object(predictor, sample.load(), protocol, dataset="val", model="train").ious
-                    for sample in self.samples[rank::world_size]
-                ]
-                per_protocol[protocol.clicker] = self._scores(
-                    curves, int(protocol.max_clicks), device, world_size
-                )
+            curves: dict[str, list[list[float]]] = {p.clicker: [] for p in self.protocols}
+            for sample in self.samples[rank::world_size]:
+                loaded = sample.load()  # decoded once for all protocols
+                for protocol in self.protocols:
+                    run = run_object(predictor, loaded, protocol, dataset="val", model="train")
+                    curves[protocol.clicker].append(run.ious)
+            per_protocol = {
+                p.clicker: self._scores(curves[p.clicker], int(p.max_clicks), device, world_size)
+                for p in self.protocols
+            }
         finally:
             ecp.train(was_training)
         if len(per_protocol) == 1:

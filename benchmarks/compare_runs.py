@@ -115,9 +115,9 @@ def main(argv: Sequence[str] | None = None) -> None:
             parser.error(f"no such file: {p}")
     stats = compare(list(read_jsonl(args.reference)), list(read_jsonl(args.candidate)), args.max_clicks)
     stats["reference"], stats["candidate"] = str(args.reference), str(args.candidate)
-    print(to_text(stats))
-    if args.json is not None:
+    if args.json is not None:  # before printing: a closed pipe (``| head``) must not lose the file
         atomic_write_bytes(args.json, (json.dumps(stats, indent=2) + "\n").encode())
+    print(to_text(stats))
 
 
 if __name__ == "__main__":

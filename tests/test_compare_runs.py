@@ -62,3 +62,18 @@ def test_main_prints_and_writes_json(tmp_path, capsys):
     assert [p.name for p in out.parent.iterdir()] == ["paired.json"]  # no temporary file left
     with pytest.raises(SystemExit):
         compare_runs.main([str(ref), str(tmp_path / "missing.jsonl")])
+
+
+def test_json_is_written_even_when_printing_fails(tmp_path, monkeypatch):
+    ref, new = tmp_path / "ref.jsonl", tmp_path / "new.jsonl"
+    ref.write_text(_record("a", [0.5, 0.95]).to_json() + "\n")
+    new.write_text(_record("a", [0.95, 0.95]).to_json() + "\n")
+    out = tmp_path / "paired.json"
+
+    def closed_pipe(*args, **kwargs):
+        raise BrokenPipeError(32, "Broken pipe")  # as `compare_runs.py ... | head` does
+
+    monkeypatch.setattr("builtins.print", closed_pipe)
+    with pytest.raises(BrokenPipeError):
+        compare_runs.main([str(ref), str(new), "--max-clicks", "2", "--json", str(out)])
+    assert json.loads(out.read_text())["noc"]["90"]["change"] == -1.0

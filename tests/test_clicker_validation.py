@@ -194,3 +194,16 @@ def test_loss_curve_shows_the_validation_clicks(tmp_path: Path) -> None:
     b = load_image(plot_loss_curve(with_clicks, tmp_path / "clicks.png"))
     red = (b[..., 0] > 180) & (b[..., 1] < 80) & (b[..., 2] < 80)  # matplotlib's tab:red
     assert red.sum() > 50 and not ((a[..., 0] > 180) & (a[..., 1] < 80) & (a[..., 2] < 80)).any()
+
+
+def test_progress_line_names_each_protocol_behind_the_mean():
+    from ntclick.train.clicker_validation import progress_line
+
+    best = {"noc": 12.95, "step": 1200}
+    one = {"noc": 11.95, "objects": 20.0, "miou5": 0.642}
+    assert progress_line(1200, 0.9, one, best) == (
+        "step 1200: NoC@90 11.95 on 20 objects, 5-mIoU 64.2 (best 12.95 at step 1200)"
+    )
+    two = {**one, "noc": 12.95, "noc_standard": 11.95, "noc_nt": 13.95, "nof_nt": 10.0}
+    line = progress_line(1200, 0.9, two, best)
+    assert "NoC@90 12.95 (mean of standard 11.95, nt 13.95) on 20 objects" in line

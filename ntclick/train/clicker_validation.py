@@ -28,7 +28,7 @@ from torch import nn
 
 from ntclick.train.config import TrainConfig, expand_path
 
-__all__ = ["BEST_CHECKPOINT", "BENCHMARK_TEST_SETS", "ClickerValidator", "is_better"]
+__all__ = ["BEST_CHECKPOINT", "BENCHMARK_TEST_SETS", "ClickerValidator", "is_better", "progress_line"]
 
 BEST_CHECKPOINT = "checkpoint_best.pt"
 # The benchmarks' test sets: choosing checkpoints on them would overstate the numbers reported on them.
@@ -196,3 +196,16 @@ def is_better(metrics: dict[str, float], best: dict[str, Any] | None) -> bool:
     if best is None:
         return True
     return (metrics["noc"], -metrics["miou5"]) < (best["noc"], -best["miou5"])
+
+
+def progress_line(step: int, target: float, scores: dict[str, float], best: dict[str, Any]) -> str:
+    """The trainer's one-line report of a clicker validation; with several protocols the NoC is
+    their mean, and each protocol's own NoC follows it."""
+    protocols = [k[len("noc_") :] for k in scores if k.startswith("noc_")]
+    noc = f"NoC@{round(100 * target)} {scores['noc']:.2f}"
+    if protocols:
+        noc += " (mean of " + ", ".join(f"{p} {scores['noc_' + p]:.2f}" for p in protocols) + ")"
+    return (
+        f"step {step}: {noc} on {int(scores['objects'])} objects, 5-mIoU {100 * scores['miou5']:.1f}"
+        f" (best {best['noc']:.2f} at step {best['step']})"
+    )

@@ -55,7 +55,7 @@ from ntclick.train.checkpoint import (
     restore_rng_state,
     save_checkpoint,
 )
-from ntclick.train.clicker_validation import BEST_CHECKPOINT, ClickerValidator, is_better
+from ntclick.train.clicker_validation import BEST_CHECKPOINT, ClickerValidator, is_better, progress_line
 from ntclick.train.config import TrainConfig
 from ntclick.train.dataset import TRAIN_STREAM, VAL_STREAM, SampleStream, ShardedStepSampler, collate
 from ntclick.train.distributed import (
@@ -589,11 +589,7 @@ def _train(
         if log is not None:
             log.write({"step": step, "split": "val_clicker", **scores, "best": improved})
         if ctx.is_main and progress:
-            tqdm.write(
-                f"step {step}: NoC@{round(100 * clicker_val.target)} {scores['noc']:.2f} on "
-                f"{int(scores['objects'])} objects, 5-mIoU {100 * scores['miou5']:.1f}"
-                f" (best {best['noc']:.2f} at step {best['step']})"  # type: ignore[index]
-            )
+            tqdm.write(progress_line(step, clicker_val.target, scores, best))  # type: ignore[arg-type]
 
     for batch in loader:
         torch.manual_seed(_step_seed(config, ctx.rank, step))

@@ -29,12 +29,12 @@ from ntclick.fbu import BG, FG, UNCERTAIN
 
 
 def stored_record(jsonl: str | Path, name: str) -> dict:
-    """The jsonl line of object ``name`` (``KeyError`` naming the file when absent)."""
-    with open(jsonl, encoding="utf-8") as handle:
-        for line in handle:
-            record = json.loads(line)
-            if record.get("name") == name:
-                return record
+    """The jsonl record of object ``name``, as a dict (``KeyError`` naming the file when absent)."""
+    from ntclick.eval.protocol import read_jsonl
+
+    for result in read_jsonl(jsonl):
+        if result.name == name:
+            return json.loads(result.to_json())
     raise KeyError(f"object {name!r} is not in {jsonl}")
 
 
@@ -91,12 +91,12 @@ def main(argv: list[str] | None = None) -> int:
     record = stored_record(args.jsonl, args.object)
     name, _, path = args.dataset.partition("=")
     dataset = open_dataset(name, path or None)
-    matches = [dataset[i] for i in range(len(dataset)) if dataset[i].name == args.object]
-    if not matches:
+    sample = next((s for s in map(dataset.__getitem__, range(len(dataset))) if s.name == args.object), None)
+    if sample is None:
         print(f"object {args.object!r} is not in dataset {args.dataset}", file=sys.stderr)
         return 2
     predictor = NTClickPredictor.from_pretrained(args.weights)
-    rows = replay(predictor, matches[0].load(), record, args.clicks)
+    rows = replay(predictor, sample.load(), record, args.clicks)
     keys = ["fg", "band", "bg", "band on gt bg", "fg on gt bg", "mask on gt bg"]
     print("| click | kind | x, y | stored IoU | IoU | " + " | ".join(f"{k} %" for k in keys) + " |")
     print("|---:|---|---|---:|---:|" + "---:|" * len(keys))

@@ -138,14 +138,9 @@ class ClickerValidator:
             ecp.train(was_training)
         if len(per_protocol) == 1:
             return next(iter(per_protocol.values()))
-        k = len(per_protocol)
-        scores = {
-            "noc": sum(s["noc"] for s in per_protocol.values()) / k,
-            "nof": sum(s["nof"] for s in per_protocol.values()),
-            "miou1": sum(s["miou1"] for s in per_protocol.values()) / k,
-            "miou5": sum(s["miou5"] for s in per_protocol.values()) / k,
-            "objects": next(iter(per_protocol.values()))["objects"],
-        }
+        runs = list(per_protocol.values())
+        scores = {key: sum(s[key] for s in runs) / len(runs) for key in ("noc", "miou1", "miou5")}
+        scores.update(nof=sum(s["nof"] for s in runs), objects=runs[0]["objects"])
         for name, s in per_protocol.items():
             scores.update({f"{key}_{name}": s[key] for key in ("noc", "nof", "miou1", "miou5")})
         return scores

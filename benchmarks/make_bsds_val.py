@@ -68,8 +68,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--objects", type=int, default=2, help="objects per validation image")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--split",
+        choices=("val", "train"),
+        default="val",
+        help="the trainer's held-out images (default) or its training images (for probes that train)",
+    )
     args = parser.parse_args(argv)
-    manifest = write_val_set(args.bsds, args.out, args.objects, args.seed)
+    manifest = write_val_set(args.bsds, args.out, args.objects, args.seed, args.split)
     print(f"wrote {len(manifest['objects'])} objects to {args.out}")
     return 0
 

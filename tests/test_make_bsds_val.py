@@ -56,3 +56,17 @@ def test_object_seeds_depend_on_image_and_index_only() -> None:
         )
         == 4
     )
+
+
+def test_split_train_writes_training_images(tmp_path: Path) -> None:
+    ids = tuple(str(1000 + i) for i in range(40))
+    bsds = make_bsds(tmp_path / "bsds", ids=ids)
+    assert (
+        _script().main(
+            ["--bsds", str(bsds), "--out", str(tmp_path / "t"), "--objects", "1", "--split", "train"]
+        )
+        == 0
+    )
+    manifest = json.loads((tmp_path / "t" / "manifest.json").read_text())
+    assert manifest["split"] == "train"
+    assert {o["image_id"] for o in manifest["objects"]} == set(BSDSRegionPool(bsds, split="train").ids)

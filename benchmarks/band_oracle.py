@@ -118,13 +118,16 @@ def run_oracle(predictor, dataset, protocol, out: Path, label: str) -> list:
 
 def run_errors(
     predictor, dataset, jsonl: str, clicks: tuple[int, ...] = (3, 6, 10)
-) -> tuple[np.ndarray, int]:
+) -> tuple[np.ndarray, int, int]:
     """Mean :func:`error_shares` over every object of ``dataset`` in ``jsonl`` at each click count
-    in ``clicks`` the object reached; returns (table, number of predictions)."""
+    in ``clicks`` the object reached; returns (table, number of predictions, how many of them
+    scored an IoU more than 0.001 away from the stored one: the run was not made by this
+    predictor, and the table then describes other masks than the run's)."""
     from ntclick.eval.protocol import read_jsonl
+    from ntclick.metrics import iou
 
     records = {r.name: r for r in read_jsonl(jsonl)}
-    total, n = np.zeros((len(CLASSES), len(DISTANCE_LABELS))), 0
+    total, n, mismatched = np.zeros((len(CLASSES), len(DISTANCE_LABELS))), 0, 0
     for i, sample in enumerate(dataset):
         record = records.get(sample.name)
         if record is None:
@@ -135,11 +138,13 @@ def run_errors(
             prediction = predictor.predict([c.click() for c in record.clicks[:k]])
             total += error_shares(prediction.mask, prediction.fbu, loaded.gt, loaded.ignore)
             n += 1
+            replayed = float(iou(prediction.mask, loaded.gt, ignore=loaded.ignore))
+            mismatched += abs(replayed - record.ious[k - 1]) > 1e-3
         print(f"\r{i + 1}/{len(dataset)} objects", end="", file=sys.stderr, flush=True)
     print(file=sys.stderr)
     if n == 0:
         raise ValueError(f"no object in {jsonl} reached any of clicks {clicks}")
-    return total / n, n
+    return total / n, n, mismatched
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -163,7 +168,13 @@ def main(argv: list[str] | None = None) -> int:
     args.out.mkdir(parents=True, exist_ok=True)
     if args.errors:
         predictor = NTClickPredictor.from_pretrained(args.weights)
-        table, n = run_errors(predictor, dataset, args.errors)
+        table, n, mismatched = run_errors(predictor, dataset, args.errors)
+        if mismatched:
+            print(
+                f"warning: {mismatched} of {n} replayed IoUs differ from the stored ones by > 0.001: "
+                f"{args.errors} was not made by {args.weights} with its stored settings",
+                file=sys.stderr,
+            )
         print(f"wrong pixels, % of the object's area, mean over {n} predictions (clicks 3, 6, 10)")
         print(f"{'ECP class':12s}" + "".join(f"{label:>10s}" for label in DISTANCE_LABELS))
         for (label, _), row in zip(CLASSES, table, strict=True):
@@ -174,6 +185,7 @@ def main(argv: list[str] | None = None) -> int:
             "dataset": args.dataset,
             "stored_clicks": args.errors,
             "predictions": n,
+            "replayed_iou_mismatches": mismatched,
             "rows": [label for label, _ in CLASSES],
             "columns": list(DISTANCE_LABELS),
             "percent_of_object_area": (100 * table).round(3).tolist(),

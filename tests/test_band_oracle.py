@@ -99,25 +99,25 @@ def test_error_table_cli_writes_json(tiny_weights, tmp_path):
         progress=False,
     )
     out = tmp_path / "out"
-    assert (
-        oracle.main(
-            [
-                "--weights",
-                str(tiny_weights),
-                "--dataset",
-                f"folder={data}",
-                "--errors",
-                str(runs),
-                "--out",
-                str(out),
-            ]
-        )
-        == 0
-    )
+    args = ["--weights", str(tiny_weights), "--dataset", f"folder={data}"]
+    assert oracle.main([*args, "--errors", str(runs), "--out", str(out)]) == 0
     payload = json.loads((out / "band-errors_folder.json").read_text())
     table = np.array(payload["percent_of_object_area"])
     assert table.shape == (3, 4) and (table >= 0).all()
     assert payload["predictions"] == 2  # each object reached click 3, neither click 6
+    assert payload["replayed_iou_mismatches"] == 0  # the run was made by these weights
+
+    # Another run's clicks (its IoUs changed here) are flagged, not silently tabulated.
+    from ntclick.eval.protocol import read_jsonl
+
+    edited = tmp_path / "edited.jsonl"
+    records = read_jsonl(runs)
+    for r in records:
+        r.ious = [v - 0.5 if v >= 0.5 else v + 0.5 for v in r.ious]
+    edited.write_text("".join(r.to_json() + "\n" for r in records))
+    other = tmp_path / "other"
+    assert oracle.main([*args, "--errors", str(edited), "--out", str(other)]) == 0
+    assert json.loads((other / "band-errors_folder.json").read_text())["replayed_iou_mismatches"] == 2
 
 
 def test_probe_features_channels():

@@ -73,7 +73,9 @@ class BandOracle:
 
 
 def boundary_distance(gt: np.ndarray) -> np.ndarray:
-    """float32 (H, W): each pixel's L2 distance (3 x 3 mask) to the other class of ``gt``."""
+    """float32 (H, W): each pixel's L2 distance (3 x 3 mask) to the other class of ``gt``.  Not
+    ``ntclick.clicker.distance_to_boundary``: that one counts the image border as outside, and an
+    object cut by the frame has no boundary there."""
     inside = cv2.distanceTransform(gt.astype(np.uint8), cv2.DIST_L2, 3)
     outside = cv2.distanceTransform((~gt).astype(np.uint8), cv2.DIST_L2, 3)
     return np.where(gt, inside, outside)

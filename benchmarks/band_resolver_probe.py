@@ -38,13 +38,13 @@ import sys
 import time
 from pathlib import Path
 
-import cv2
 import numpy as np
 
-PIXEL_MEAN = np.array([123.675, 116.28, 103.53], np.float32)
-PIXEL_STD = np.array([58.395, 57.12, 57.375], np.float32)
+from ntclick.clicks import Click, encode_disks
+from ntclick.modeling.config import IMAGENET_MEAN, IMAGENET_STD
+
 IN_CHANNELS = 9
-CLICK_CODES = {"bg": 0, "fg": 1, "nt": 2}
+CLICK_KINDS = ("bg", "fg", "nt")  # the code stored for each click is its index here
 
 
 def features(
@@ -59,13 +59,25 @@ def features(
     answer, fg and bg click disks of ``radius``.  ``clicks``: (N, 3) rows (x, y, code), code 0 bg,
     1 fg, 2 nt (nt clicks are not painted: the probe's data has none)."""
     h, w = fbu.shape
-    rgb = ((image.astype(np.float32) - PIXEL_MEAN) / PIXEL_STD).transpose(2, 0, 1)
-    disks = np.zeros((2, h, w), np.uint8)  # bg, fg
-    for x, y, code in clicks:
-        if code in (0, 1):
-            cv2.circle(disks[int(code)], (int(round(x)), int(round(y))), radius, 1, -1)
-    rest = np.stack([soft / 255.0, fbu == 255, fbu == 128, grabcut, disks[1], disks[0]]).astype(np.float32)
+    mean, std = np.array(IMAGENET_MEAN, np.float32), np.array(IMAGENET_STD, np.float32)
+    rgb = ((image.astype(np.float32) - mean) / std).transpose(2, 0, 1)
+    disks = encode_disks(
+        [Click(float(x), float(y), CLICK_KINDS[int(c)]) for x, y, c in clicks], (h, w), radius
+    )
+    rest = np.stack([soft / 255.0, fbu == 255, fbu == 128, grabcut, disks[0], disks[1]]).astype(np.float32)
     return np.concatenate([rgb, rest])
+
+
+def band_logits(model, x: np.ndarray) -> np.ndarray:
+    """The network on one ``features`` array (9, H, W): float32 logits (H, W) (input padded to a
+    multiple of 8 by replication, output cropped)."""
+    import torch
+    import torch.nn.functional as F
+
+    h, w = x.shape[1:]
+    with torch.inference_mode():
+        padded = F.pad(torch.from_numpy(x)[None], (0, (-w) % 8, 0, (-h) % 8), mode="replicate")
+        return model(padded)[0, 0, :h, :w].numpy()
 
 
 def build_unet(widths: tuple[int, int, int, int] = (16, 32, 64, 96)):
@@ -123,53 +135,34 @@ def build_unet(widths: tuple[int, int, int, int] = (16, 32, 64, 96)):
 def generate(weights: str, dataset, out: Path, shard: int = 0, shards: int = 1, max_clicks: int = 15) -> int:
     """Write ``out/<name>.npz`` for this shard's objects (skipping those already written); returns
     how many were written.  Arrays: image, gt, soft / fbu / grabcut (K, H, W) uint8 / uint8 / bool
-    after clicks 1..K, clicks (K, 3) float32 (x, y, code), ious (K,) of GrabCut's mask."""
-    from ntclick import NTClickPredictor, clicker, metrics
-    from ntclick.band_grabcut import grabcut_band
+    after clicks 1..K, clicks (K, 3) float32 (x, y, code), ious (K,) of GrabCut's mask.  The
+    clicker is ``ntclick eval``'s (standard protocol, stop at 90%) following GrabCut's mask."""
+    from ntclick import NTClickPredictor
+    from ntclick.eval.protocol import ClickProtocol, run_object
 
     out.mkdir(parents=True, exist_ok=True)
-    predictor = NTClickPredictor.from_pretrained(weights, grabcut_iterations=0)
+    recorder = ProbePredictor(NTClickPredictor.from_pretrained(weights, grabcut_iterations=0))
+    protocol = ClickProtocol("standard", max_clicks=max_clicks, target_iou=0.9)
     written = 0
     for i, sample in enumerate(dataset):
         if i % shards != shard or (out / f"{sample.name}.npz").exists():
             continue
         loaded = sample.load()
-        gt = loaded.gt
-        predictor.set_image(loaded.image)
-        mask, clicks = np.zeros_like(gt), []
-        softs, fbus, cuts, ious = [], [], [], []
-        for _ in range(max_clicks):
-            click = clicker.next_click(mask, gt, clicked=clicks, ignore=loaded.ignore)
-            if click is None:
-                break
-            clicks.append(click)
-            prediction = predictor.predict(list(clicks))
-            mask = grabcut_band(
-                loaded.image,
-                prediction.soft,
-                prediction.fbu,
-                clicks,
-                iterations=3,
-                threshold=predictor.mask_threshold,
-            )
-            softs.append(np.round(prediction.soft * 255).astype(np.uint8))
-            fbus.append(prediction.fbu)
-            cuts.append(mask)
-            ious.append(float(metrics.iou(mask, gt, ignore=loaded.ignore)))
-            if ious[-1] >= 0.9:
-                break
-        if not clicks:
+        recorder.steps.clear()
+        result = run_object(recorder, loaded, protocol)
+        if not result.clicks:
             continue
-        codes = np.array([(c.x, c.y, CLICK_CODES[c.kind.value]) for c in clicks], np.float32)
+        codes = np.array([(c.x, c.y, CLICK_KINDS.index(c.kind)) for c in result.clicks], np.float32)
+        softs, fbus, cuts = (np.stack(a) for a in zip(*recorder.steps, strict=True))
         tmp = out / f"{sample.name}.tmp.npz"
         np.savez_compressed(
-            tmp, image=loaded.image, gt=gt, soft=np.stack(softs), fbu=np.stack(fbus),
-            grabcut=np.stack(cuts), clicks=codes, ious=np.array(ious),
+            tmp, image=loaded.image, gt=loaded.gt, soft=softs, fbu=fbus, grabcut=cuts,
+            clicks=codes, ious=np.array(result.ious),
         )  # fmt: skip
         os.replace(tmp, out / f"{sample.name}.npz")
         written += 1
         print(
-            f"{i + 1}/{len(dataset)} {sample.name}: {len(ious)} clicks, IoU {ious[-1]:.3f}",
+            f"{i + 1}/{len(dataset)} {sample.name}: {len(result.ious)} clicks, IoU {result.ious[-1]:.3f}",
             file=sys.stderr,
             flush=True,
         )
@@ -181,30 +174,22 @@ def generate(weights: str, dataset, out: Path, shard: int = 0, shards: int = 1, 
 
 def band_accuracies(model, objects: list[dict]) -> tuple[np.ndarray, int]:
     """Mean band accuracy (network, GrabCut, ECP soft > 0.5) over every prediction with a band."""
-    import torch
-    import torch.nn.functional as F
-
     total, n = np.zeros(3), 0
     model.eval()
-    with torch.inference_mode():
-        for o in objects:
-            h, w = o["gt"].shape
-            for k in range(len(o["soft"])):
-                band = o["fbu"][k] == 128
-                if not band.any():
-                    continue
-                x = torch.from_numpy(
-                    features(o["image"], o["soft"][k], o["fbu"][k], o["grabcut"][k], o["clicks"][: k + 1])
-                )
-                x = F.pad(x[None], (0, (-w) % 8, 0, (-h) % 8), mode="replicate")
-                net = model(x)[0, 0, :h, :w].numpy() > 0
-                gt = o["gt"][band]
-                total += [
-                    (net[band] == gt).mean(),
-                    (o["grabcut"][k][band] == gt).mean(),
-                    ((o["soft"][k][band] > 127) == gt).mean(),
-                ]
-                n += 1
+    for o in objects:
+        for k in range(len(o["soft"])):
+            band = o["fbu"][k] == 128
+            if not band.any():
+                continue
+            x = features(o["image"], o["soft"][k], o["fbu"][k], o["grabcut"][k], o["clicks"][: k + 1])
+            net = band_logits(model, x) > 0
+            gt = o["gt"][band]
+            total += [
+                (net[band] == gt).mean(),
+                (o["grabcut"][k][band] == gt).mean(),
+                ((o["soft"][k][band] > 127) == gt).mean(),
+            ]
+            n += 1
     model.train()
     return total / max(n, 1), n
 
@@ -298,41 +283,43 @@ def train(
 
 
 class ProbePredictor:
-    """The bundled predictor with the probe deciding the band (``set_image`` / ``predict``, for
-    ``ntclick.eval.evaluate``): ECP (band step off), GrabCut's band answer, then the network's
-    call on band pixels; certain regions are ECP's."""
+    """The bundled predictor's band step, seen from the probe (``set_image`` / ``predict``, for
+    ``ntclick.eval``): ECP with the band step off, then GrabCut on its band exactly as the band
+    step calls it.  Without ``model`` the mask is GrabCut's (the shipped answer) and each call's
+    (ECP soft as uint8, FBU map, GrabCut's mask) is appended to ``steps``; with the trained
+    network, it decides the band pixels and the certain regions stay ECP's."""
 
-    def __init__(self, predictor, model) -> None:
-        self.predictor, self.model = predictor, model.eval()
+    def __init__(self, predictor, model=None) -> None:
+        self.predictor, self.model = predictor, None if model is None else model.eval()
         self.image: np.ndarray | None = None
+        self.steps: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
 
     def set_image(self, image: np.ndarray) -> None:
         self.image = image
         self.predictor.set_image(image)
 
     def predict(self, clicks):
-        import torch
-        import torch.nn.functional as F
-
         from ntclick.band_grabcut import grabcut_band
         from ntclick.prediction import Prediction
 
         ecp = self.predictor.predict(clicks)
         threshold = self.predictor.mask_threshold
         grabcut = grabcut_band(self.image, ecp.soft, ecp.fbu, clicks, iterations=3, threshold=threshold)
-        codes = np.array([(c.x, c.y, CLICK_CODES[c.kind.value]) for c in clicks], np.float32)
         soft_u8 = np.round(ecp.soft * 255).astype(np.uint8)
-        x = torch.from_numpy(features(self.image, soft_u8, ecp.fbu, grabcut, codes))[None]
-        h, w = ecp.fbu.shape
-        with torch.inference_mode():
-            logits = self.model(F.pad(x, (0, (-w) % 8, 0, (-h) % 8), mode="replicate"))[0, 0, :h, :w].numpy()
-        mask = np.where(ecp.fbu == 128, logits > 0, ecp.fbu == 255)
+        if self.model is None:
+            self.steps.append((soft_u8, ecp.fbu, grabcut))
+            mask = grabcut
+        else:
+            codes = np.array([(c.x, c.y, CLICK_KINDS.index(c.kind.value)) for c in clicks], np.float32)
+            logits = band_logits(self.model, features(self.image, soft_u8, ecp.fbu, grabcut, codes))
+            mask = np.where(ecp.fbu == 128, logits > 0, ecp.fbu == 255)
         return Prediction(mask=mask, soft=mask.astype(np.float32), fbu=ecp.fbu)
 
     def describe(self) -> dict:
         from ntclick.eval.protocol import describe_predictor
 
-        return {**describe_predictor(self.predictor), "band": "band_resolver_probe U-Net"}
+        band = "GrabCut (band step)" if self.model is None else "band_resolver_probe U-Net"
+        return {**describe_predictor(self.predictor), "band": band}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -387,6 +387,7 @@ class NTClickPredictor:
             radius=float(c.click_radius),
             prior=c.prior,
             prior_iterations=c.prior_iterations,
+            prior_size=c.prior_size,
             scale=scale,
             shape=shape,
             previous=previous,

@@ -107,6 +107,33 @@ def test_ecp_input_maps_are_the_disks_then_the_prior():
     )
 
 
+def test_prior_on_a_smaller_copy_agrees_with_the_full_size_prior():
+    image, mask = square_image(120, 160, box=(30, 90, 40, 120), seed=2)
+    clicks = [Click(80, 60, "fg"), Click(5, 5, "bg"), Click(150, 110, "bg")]
+    full = click_prior(image, clicks, shape=(128, 160))
+    assert np.array_equal(click_prior(image, clicks, shape=(128, 160), long_side=160), full)  # not smaller
+    small = click_prior(image, clicks, shape=(128, 160), long_side=40)
+    assert small.shape == (128, 160) and small.dtype == np.float32
+    assert set(np.unique(small)) <= {0.0, 1.0} and not small[120:].any()
+    assert iou(small[:120] > 0.5, mask) > 0.9 and iou(small > 0.5, full > 0.5) > 0.9
+    assert small[60, 80] == 1 and small[5, 5] == 0 and small[110, 150] == 0
+    # The previous mask is scaled down with the image.
+    previous = np.zeros((120, 160), bool)
+    previous[30:90, 40:120] = True
+    started = click_prior(image, clicks[:1], long_side=40, previous=previous)
+    assert iou(started > 0.5, mask) > 0.9
+    with pytest.raises(ValueError, match="long_side must be >= 0"):
+        click_prior(image, clicks, long_side=-1)
+
+
+def test_ecp_input_maps_pass_the_prior_size():
+    image, _ = square_image(120, 160, box=(30, 90, 40, 120))
+    clicks = [Click(80, 60, "fg"), Click(5, 5, "bg")]
+    maps = ecp_input_maps(image, clicks, radius=3, prior="grabcut", prior_size=40)
+    assert np.array_equal(maps[3], click_prior(image, clicks, click_radius=3, long_side=40))
+    assert not np.array_equal(maps[3], click_prior(image, clicks, click_radius=3))
+
+
 # --------------------------------------------------------------------------- ECP
 
 
@@ -120,6 +147,14 @@ def test_config_knows_the_prior_kinds():
         ECPConfig(prior="colour")
     with pytest.raises(ValueError, match="prior_iterations must be > 0"):
         ECPConfig(prior="grabcut", prior_iterations=0)
+    sized = ECPConfig(prior="grabcut", prior_size=128)
+    assert ECPConfig.from_dict(sized.to_dict()) == sized and config.prior_size == 0
+    old = config.to_dict()
+    del old["prior_size"]  # a config.json written before the field existed
+    assert ECPConfig.from_dict(old).prior_size == 0
+    for bad in (-1, 1.5, True):
+        with pytest.raises(ValueError, match="prior_size must be an int >= 0"):
+            ECPConfig(prior="grabcut", prior_size=bad)
 
 
 def prior_ecp(seed: int = 0):
@@ -200,6 +235,17 @@ def test_predictor_with_a_prior_zooms_and_round_trips(tmp_path):
     assert q.ecp.config.prior == "grabcut" and q.ecp.config.prior_iterations == 3
     q.set_image(image)
     np.testing.assert_allclose(q.predict(clicks).soft, p.predict(clicks).soft, atol=1e-5)
+
+
+def test_predictor_computes_the_prior_at_the_ecps_prior_size():
+    image, _ = square_image(120, 160, box=(30, 90, 40, 120))
+    p = prior_predictor()
+    p.ecp.config.prior_size = 12
+    p.set_image(image)
+    clicks = [Click(80, 60, "fg"), Click(5, 5, "bg")]
+    expected = click_prior(p._ecp_image_u8, clicks, click_radius=5, scale=0.4, shape=(48, 64), long_side=12)
+    assert np.array_equal(p.click_maps(clicks)[3], expected)
+    assert not np.array_equal(expected, click_prior(p._ecp_image_u8, clicks, scale=0.4, shape=(48, 64)))
 
 
 def test_trainer_computes_the_prior_on_each_samples_unpadded_box():

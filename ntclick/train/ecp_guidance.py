@@ -72,6 +72,7 @@ def predict_crop_fbu(
                     radius=c.click_radius,
                     prior=c.prior,
                     prior_iterations=c.prior_iterations,
+                    prior_size=c.prior_size,
                     scale=scale,
                     shape=(size, size),
                 )

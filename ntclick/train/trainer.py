@@ -192,6 +192,7 @@ def encode_click_batch(
             radius=config.click_radius,
             prior=config.prior,
             prior_iterations=config.prior_iterations,
+            prior_size=config.prior_size,
             shape=size,
         )
 

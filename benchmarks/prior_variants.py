@@ -105,37 +105,18 @@ class GuardedPrior:
         self.memo[memo_key] = new
         return new
 
-    def __call__(
-        self,
-        image,
-        clicks,
-        *,
-        radius,
-        prior="none",
-        prior_iterations=3,
-        scale=1.0,
-        shape=None,
-        previous=None,
-        prior_size=0,
-    ):
-        maps = self.plain(
-            image,
-            clicks,
-            radius=radius,
-            prior=prior,
-            prior_iterations=prior_iterations,
-            scale=scale,
-            shape=shape,
-            previous=previous,
-            prior_size=prior_size,
-        )
+    def __call__(self, image: np.ndarray, clicks, **kwargs) -> np.ndarray:
+        """``ecp_input_maps(image, clicks, **kwargs)`` with the guarded prior as channel 3."""
+        maps = self.plain(image, clicks, **kwargs)
         clicks = list(clicks)
-        if previous is not None or prior != "grabcut" or len(clicks) < 2 or prior_size:
+        unguarded = kwargs.get("previous") is not None or kwargs.get("prior_size", 0)
+        if unguarded or kwargs.get("prior", "none") != "grabcut" or len(clicks) < 2:
             return maps
         if len(self.memo) > 20000:  # one image's lists are a few hundred; drop old images
             self.memo.clear()
+        scale, radius = kwargs.get("scale", 1.0), kwargs["radius"]
         opts = {
-            "iterations": prior_iterations,
+            "iterations": kwargs.get("prior_iterations", 3),
             "radius": max(1, int(round(radius))),
             "scale": (float(scale), float(scale)) if np.isscalar(scale) else tuple(float(s) for s in scale),
             "shape": tuple(maps.shape[1:]),

@@ -27,6 +27,7 @@ import numpy as np
 
 from ntclick.baselines.grabcut import GrabCutPredictor
 from ntclick.clicks import Click, ClickLike, as_click, encode_disks, scale_point
+from ntclick.fbu import as_bool_mask
 
 __all__ = ["PRIOR_KINDS", "click_prior", "ecp_input_maps"]
 
@@ -91,10 +92,9 @@ def click_prior(
         f = long_side / max(h, w)
         sh, sw = max(1, round(h * f)), max(1, round(w * f))
         small_previous = None
-        if previous is not None:
-            small_previous = (
-                cv2.resize(previous.astype(np.uint8), (sw, sh), interpolation=cv2.INTER_NEAREST) > 0
-            )
+        if previous is not None:  # checked at full size, so a wrong shape is named as given
+            full = as_bool_mask(previous, "prev_mask", (h, w)).astype(np.uint8)
+            small_previous = cv2.resize(full, (sw, sh), interpolation=cv2.INTER_NEAREST) > 0
         small = click_prior(
             cv2.resize(image, (sw, sh), interpolation=cv2.INTER_AREA),
             clicks,

@@ -124,6 +124,10 @@ def test_prior_on_a_smaller_copy_agrees_with_the_full_size_prior():
     assert iou(started > 0.5, mask) > 0.9
     with pytest.raises(ValueError, match="long_side must be >= 0"):
         click_prior(image, clicks, long_side=-1)
+    with pytest.raises(
+        ValueError, match=r"prev_mask has shape \(60, 80\), expected the image's \(120, 160\)"
+    ):
+        click_prior(image, clicks, long_side=40, previous=previous[::2, ::2])
 
 
 def test_ecp_input_maps_pass_the_prior_size():

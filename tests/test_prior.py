@@ -278,6 +278,12 @@ def test_trainer_computes_the_prior_on_each_samples_unpadded_box():
         torch.device("cpu"),
     )
     assert plain.shape == (2, 3, 64, 64) and torch.equal(plain, maps[:, :3])
+    small_config = ECPConfig(prior="grabcut", prior_iterations=2, click_radius=3, prior_size=12)
+    small = encode_click_batch(
+        clicks, torch.from_numpy(raw).permute(0, 3, 1, 2), valid, small_config, torch.device("cpu")
+    )
+    expected = click_prior(image, clicks[0], iterations=2, click_radius=3, shape=(64, 64), long_side=12)
+    assert np.array_equal(small[0, 3].numpy(), expected) and not torch.equal(small[0, 3], maps[0, 3])
 
 
 def test_iterative_simulation_with_a_prior_needs_the_raw_images():

@@ -38,7 +38,7 @@ import argparse
 import hashlib
 import json
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -63,13 +63,13 @@ class GuardedPrior:
     ``rule`` is "keep" or "chain"; ``counts`` holds how many priors were computed and how many
     of them the guard replaced.  Maps with a caller's previous mask pass through unguarded."""
 
-    def __init__(self, rule: str, ratio: float, floor: float = 0.05, plain: Callable | None = None):
+    def __init__(self, rule: str, ratio: float, floor: float = 0.05):
         if rule not in ("keep", "chain"):
             raise ValueError(f"rule must be 'keep' or 'chain', got {rule!r}")
         from ntclick.prior import ecp_input_maps
 
         self.rule, self.ratio, self.floor = rule, ratio, floor
-        self.plain = plain or ecp_input_maps
+        self.plain = ecp_input_maps
         self.memo: dict[tuple, np.ndarray] = {}
         self.counts = {"priors": 0, "replaced": 0}
 
@@ -108,11 +108,12 @@ class GuardedPrior:
 
     def __call__(self, image: np.ndarray, clicks, **kwargs) -> np.ndarray:
         """``ecp_input_maps(image, clicks, **kwargs)`` with the guarded prior as channel 3."""
-        maps = self.plain(image, clicks, **kwargs)
         clicks = list(clicks)
         unguarded = kwargs.get("previous") is not None or kwargs.get("prior_size", 0)
         if unguarded or kwargs.get("prior", "none") != "grabcut" or len(clicks) < 2:
-            return maps
+            return self.plain(image, clicks, **kwargs)
+        # The disk maps alone: the plain prior would be one more GrabCut, overwritten below.
+        disks = self.plain(image, clicks, **{**kwargs, "prior": "none"})
         if len(self.memo) > 20000:  # one image's lists are a few hundred; drop old images
             self.memo.clear()
         scale, radius = kwargs.get("scale", 1.0), kwargs["radius"]
@@ -120,10 +121,10 @@ class GuardedPrior:
             "iterations": kwargs.get("prior_iterations", 3),
             "radius": max(1, int(round(radius))),
             "scale": (float(scale), float(scale)) if np.isscalar(scale) else tuple(float(s) for s in scale),
-            "shape": tuple(maps.shape[1:]),
+            "shape": tuple(disks.shape[1:]),
         }
-        maps[3] = self._prior(image, hashlib.sha1(image.tobytes()).hexdigest(), clicks, opts)
-        return maps
+        prior = self._prior(image, hashlib.sha1(image.tobytes()).hexdigest(), clicks, opts)
+        return np.concatenate([disks, prior[None]], axis=0)
 
 
 def drop_rows(predictor, dataset, records: list[dict], ratio: float = 3.0, floor: float = 0.05) -> list[dict]:

@@ -25,7 +25,8 @@ rm -rf runs/probe_ecp runs/gpu_ecp runs/gpu_ecp_weights
 $PY -m ntclick train ecp --config "$CONFIG" "${EXTRA[@]}" --set steps=30 --set warmup_steps=5 --set log_every=10 \
     --out runs/probe_ecp --quiet
 BATCH=$($PY -c "import json,sys; print(json.load(open(sys.argv[1]))['batch_size'])" runs/probe_ecp/config.json)
-RATE=$($PY -c "import json,sys; r=[json.loads(l) for l in open(sys.argv[1]) if '\"train\"' in l][-1]; print(r['samples_per_s']/int(sys.argv[2]))" runs/probe_ecp/metrics.jsonl "$BATCH")
+source "$(dirname "$0")/lent_gpu_common.sh"
+RATE=$(rate runs/probe_ecp/metrics.jsonl "$BATCH")
 LEFT=$(( BUDGET - ($(date +%s) - START) - 60 ))
 STEPS=$($PY -c "print(max(50, int($RATE * $LEFT * 0.92)))")
 MAXMIN=$($PY -c "print(max(1, $LEFT + 10) / 60)")

@@ -27,9 +27,7 @@ rm -rf runs/probe_ecp runs/probe_hrr
 $PY -m ntclick train ecp "${ECP_ARGS[@]}" --set steps=45 --set warmup_steps=5 --set log_every=15 --out runs/probe_ecp --quiet &
 $PY -m ntclick train hrr "${HRR_ARGS[@]}" --set steps=45 --set warmup_steps=5 --set log_every=15 --out runs/probe_hrr --quiet &
 wait
-rate() {  # steps/s of the probe's last logged interval: rate METRICS BATCH
-  $PY -c "import json,sys; r=[json.loads(l) for l in open(sys.argv[1]) if '\"train\"' in l][-1]; print(r['samples_per_s']/int(sys.argv[2]))" "$1" "$2"
-}
+source "$(dirname "$0")/lent_gpu_common.sh"
 ECP_RATE=$(rate runs/probe_ecp/metrics.jsonl 32); HRR_RATE=$(rate runs/probe_hrr/metrics.jsonl 16)
 LEFT=$(( BUDGET - ($(date +%s) - START) - 75 ))
 ECP_STEPS=$($PY -c "print(max(100, int($ECP_RATE * $LEFT * 0.92)))")

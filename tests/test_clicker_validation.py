@@ -17,7 +17,7 @@ from ntclick.train.checkpoint import load_checkpoint, model_from_checkpoint
 from ntclick.train.clicker_validation import BEST_CHECKPOINT, ClickerValidator, is_better
 from ntclick.train.config import TrainConfig
 from ntclick.train.trainer import train
-from tests.test_train import _few_threads, make_bsds, tiny_config  # noqa: F401 (autouse fixture)
+from tests.test_train import TINY_ECP, _few_threads, make_bsds, tiny_config  # noqa: F401 (autouse fixture)
 
 SETTINGS = {"zoom_in": True, "grabcut_iterations": 1}
 
@@ -133,6 +133,53 @@ def test_both_protocols_choose_on_their_mean_and_log_each(tmp_path: Path) -> Non
     assert scores["objects"] == 2
     only_nt = ClickerValidator(tiny_config("ecp", data, val_clicker_protocols=["nt"], **common))
     assert only_nt(ecp, torch.device("cpu"))["noc"] == pytest.approx(per["nt"].noc["90"])
+
+
+def test_prev_mask_validation_matches_evaluate_with_the_previous_mask(tmp_path: Path, monkeypatch) -> None:
+    from ntclick.eval.protocol import ClickProtocol
+    from ntclick.train.trainer import build_model
+
+    val = tmp_path / "val"
+    rng = np.random.default_rng(3)
+    yy, xx = np.mgrid[:48, :64]
+    for i in range(2):  # disks with no colour of their own: no prior finds them in one click
+        save_image(val / "images" / f"obj{i}.png", rng.integers(0, 256, (48, 64, 3)).astype(np.uint8))
+        disk = (yy - 24) ** 2 + (xx - 24 - 12 * i) ** 2 < 12**2
+        save_image(val / "masks" / f"obj{i}.png", (disk * 255).astype(np.uint8))
+    prior = {**TINY_ECP, "prior": "grabcut", "prior_iterations": 1}
+    # A target the untrained network does not reach at the first click: objects take several.
+    common = dict(
+        val_clicker_data=f"folder={val}",
+        val_clicker_settings=SETTINGS,
+        model_overrides=prior,
+        val_clicker_target=0.999,
+    )
+    data = make_bsds(tmp_path / "bsds")
+    chained = ClickerValidator(tiny_config("ecp", data, val_clicker_prev_mask=True, **common))
+    plain = ClickerValidator(tiny_config("ecp", data, **common))
+    assert chained.spec()["prev_mask"] is True and "prev_mask" not in plain.spec()  # old runs resume
+    torch.manual_seed(0)
+    ecp = build_model(tiny_config("ecp", data, **common)).eval()
+    predictor = NTClickPredictor(ecp, build_hrr("tiny"), refine=False, **SETTINGS)
+    passed = []  # per predict call of the validators: was a previous mask given?
+    real_predict = NTClickPredictor.predict
+
+    def spy(self, *args, **kwargs):
+        passed.append(kwargs.get("prev_mask") is not None)
+        return real_predict(self, *args, **kwargs)
+
+    for validator, prev in ((chained, True), (plain, False)):
+        protocol = ClickProtocol("standard", target_iou=0.999, prev_mask=prev)
+        results = evaluate(predictor, open_dataset("folder", str(val)), protocol, progress=False)
+        assert all(r.protocol == protocol.name for r in results)
+        monkeypatch.setattr(NTClickPredictor, "predict", spy)
+        passed.clear()
+        scores = validator(ecp, torch.device("cpu"))
+        monkeypatch.setattr(NTClickPredictor, "predict", real_predict)
+        assert scores["noc"] == pytest.approx(np.mean([len(r.ious) for r in results]))
+        assert scores["miou5"] == pytest.approx(summarize(results).miou_at_5)
+        # The previous mask from the second click of each object on, exactly when asked for.
+        assert sum(passed) == (len(passed) - len(results) if prev else 0) and len(passed) > len(results)
 
 
 def test_is_better_prefers_fewer_clicks_then_higher_iou() -> None:

@@ -43,10 +43,10 @@ def test_interactive_session_with_weights(weights, tmp_path):
 
 
 def test_interactive_session_carries_the_previous_mask(tmp_path):
-    """With the bundled (prior) ECP the session passes each step's mask to the next; the last
-    overlay then differs from a session on the clicks alone."""
-    run("interactive_session.py", "--out-dir", "a", cwd=tmp_path)
-    run("interactive_session.py", "--no-prev-mask", "--out-dir", "b", cwd=tmp_path)
+    """With --prev-mask and the bundled (prior) ECP the session passes each step's mask to the
+    next; the last overlay then differs from a session on the clicks alone (the default)."""
+    run("interactive_session.py", "--prev-mask", "--out-dir", "a", cwd=tmp_path)
+    run("interactive_session.py", "--out-dir", "b", cwd=tmp_path)
     first = [load_image(tmp_path / d / "step01_overlay.png") for d in "ab"]
     last = [load_image(tmp_path / d / "step06_overlay.png") for d in "ab"]
     assert np.array_equal(*first)  # no previous mask at the first click
@@ -61,6 +61,6 @@ def test_interactive_session_with_grabcut(tmp_path):
     # Each step draws one more click, so consecutive overlays differ.
     images = [load_image(p) for p in overlays]
     assert all(not np.array_equal(a, b) for a, b in zip(images[:-1], images[1:], strict=True))
-    # The baseline gets no previous mask (measured worse with it): the same as --no-prev-mask.
-    run("interactive_session.py", "--baseline", "grabcut", "--no-prev-mask", "--out-dir", "t", cwd=tmp_path)
+    # The baseline gets no previous mask even when asked (measured worse with it).
+    run("interactive_session.py", "--baseline", "grabcut", "--prev-mask", "--out-dir", "t", cwd=tmp_path)
     assert np.array_equal(images[-1], load_image(tmp_path / "t" / "step06_overlay.png"))

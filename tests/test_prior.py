@@ -303,6 +303,68 @@ def test_iterative_simulation_with_a_prior_needs_the_raw_images():
     assert out[0][0] == clicks[0][0] and len(out[0]) >= 1 and clicks == [[Click(30, 30, "fg")]]
 
 
+def test_trainer_starts_a_samples_prior_from_its_previous_mask():
+    from ntclick.train.trainer import encode_click_batch
+
+    image, _ = square_image(40, 48, box=(10, 30, 12, 36))
+    raw = np.zeros((2, 64, 64, 3), np.uint8)
+    valid = np.zeros((2, 64, 64), bool)
+    for b in range(2):
+        raw[b, :40, :48], valid[b, :40, :48] = image, True
+    clicks = [[Click(24, 20, "fg")], [Click(24, 20, "fg")]]
+    previous = np.zeros((64, 64), bool)
+    previous[:40, :48] = True  # everything: GrabCut keeps no background
+    previous[50:, 50:] = True  # in the padding: must be ignored
+    config = ECPConfig(prior="grabcut", prior_iterations=2, click_radius=3)
+    tensor = torch.from_numpy(raw).permute(0, 3, 1, 2)
+    maps = encode_click_batch(clicks, tensor, valid, config, torch.device("cpu"), [previous, None])
+    expected = click_prior(
+        image, clicks[0], iterations=2, click_radius=3, shape=(64, 64), previous=previous[:40, :48]
+    )
+    assert np.array_equal(maps[0, 3].numpy(), expected) and maps[0, 3, :40, :48].all()
+    assert not maps[0, 3, 40:].any()  # the padding stays background
+    plain = encode_click_batch(clicks, tensor, valid, config, torch.device("cpu"))
+    assert torch.equal(maps[1], plain[1]) and not torch.equal(maps[0, 3], plain[0, 3])
+    assert torch.equal(maps[:, :3], plain[:, :3])  # the click disks do not change
+
+
+def test_previous_masks_are_what_the_predictor_would_show():
+    from ntclick.train.trainer import previous_masks
+
+    # Per pixel (bg, uncertain, fg) logits: fg; bg; uncertain leaning fg; uncertain leaning bg.
+    logits = torch.tensor([[3.0, 0, 4], [2, 0, -1], [1, 5, 2], [2, 5, 1]]).T.reshape(1, 3, 1, 4)
+    valid = np.array([[[True, True, True, True]]])
+    assert previous_masks(logits, valid).tolist() == [[[True, False, True, False]]]
+    assert not previous_masks(logits, ~valid).any()
+
+
+def test_chained_simulation_hands_the_last_rounds_mask_to_chosen_samples():
+    from ntclick.train.trainer import _simulate, previous_masks, simulate_extra_clicks
+
+    ecp = prior_ecp()
+    image, _ = square_image(64, 64, box=(16, 48, 16, 48))
+    raw = torch.from_numpy(np.stack([image, image])).permute(0, 3, 1, 2)
+    images = normalize_image(raw, ecp.config.pixel_mean, ecp.config.pixel_std)
+    gt = np.zeros((2, 64, 64), np.uint8)
+    gt[:, 16:48, 16:48] = 255
+    valid = np.ones((2, 64, 64), bool)
+    valid[:, 60:] = False
+    clicks = [[Click(30, 30, "fg")], [Click(30, 30, "fg")]]
+    chain = np.array([True, False])
+    out, previous = _simulate(ecp, images, clicks, gt, valid, 1, contextlib.nullcontext, raw, chain)
+    assert previous[1] is None and previous[0].shape == (64, 64) and previous[0].dtype == bool
+    # One round: the mask is that of the prediction from the initial clicks, padding excluded.
+    from ntclick.train.trainer import encode_click_batch
+
+    with torch.no_grad():
+        first = ecp.eval()(images, encode_click_batch(clicks, raw, valid, ecp.config, torch.device("cpu")))
+    assert np.array_equal(previous[0], previous_masks(first, valid)[0]) and not previous[0][60:].any()
+    assert out == simulate_extra_clicks(
+        ecp, images, clicks, gt, valid, 1, contextlib.nullcontext, raw_images=raw
+    )
+    assert _simulate(ecp, images, clicks, gt, valid, 2, contextlib.nullcontext, raw, None)[1] == [None, None]
+
+
 # --------------------------------------------------------------------------- the previous mask
 
 

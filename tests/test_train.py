@@ -446,6 +446,39 @@ def test_hrr_trains_on_fbu_predicted_by_a_frozen_ecp(tmp_path: Path) -> None:
         train(wrong, tmp_path / "hrr_wrong", progress=False)
 
 
+def test_ecp_training_chains_the_prior_from_the_previous_mask(tmp_path: Path, monkeypatch) -> None:
+    import ntclick.train.trainer as trainer
+
+    data = make_bsds(tmp_path / "bsds")
+    prior = {**TINY_ECP, "prior": "grabcut", "prior_iterations": 1}
+    calls: list[list[bool]] = []  # per encode_click_batch call: which samples got a previous mask
+    real = trainer.encode_click_batch
+
+    def recording(clicks, images, valid, config, device, previous=None):
+        calls.append([m is not None for m in previous] if previous is not None else [False] * len(clicks))
+        return real(clicks, images, valid, config, device, previous)
+
+    monkeypatch.setattr(trainer, "encode_click_batch", recording)
+    common = dict(model_overrides=prior, steps=2, iterative_prob=1.0, max_extra_clicks=2)
+    config = tiny_config("ecp", data, prior_from_previous_prob=1.0, **common)
+    train(config, tmp_path / "chain", progress=False)
+    # Per step: the first simulation round has no previous mask; the later rounds and the
+    # trained input (one call more than the rounds) start from the last round's mask.
+    expected = []
+    for step in range(2):
+        rounds = trainer._num_extra_clicks(config, step)
+        expected += [[False, False]] + [[True, True]] * rounds
+    assert calls == expected
+    calls.clear()
+    train(tiny_config("ecp", data, **common), tmp_path / "plain", progress=False)
+    assert len(calls) == len(expected) and not any(any(c) for c in calls)
+    for option in (dict(prior_from_previous_prob=0.5), dict(val_clicker_prev_mask=True)):
+        with pytest.raises(ValueError, match=f"{next(iter(option))} needs an ECP with a prior"):
+            train(
+                tiny_config("ecp", data, steps=1, **option), tmp_path / f"none_{len(calls)}", progress=False
+            )
+
+
 def _map_in_clicker_pool() -> list[int]:
     from ntclick.train.trainer import _clicker_pool
 

@@ -114,6 +114,7 @@ def test_config_overrides_parse_json_and_nested_keys() -> None:
         ("task", "sam", "task must be one of"),
         ("amp", "fp8", "amp must be one of"),
         ("iterative_prob", 1.5, r"iterative_prob must be in \[0, 1\]"),
+        ("prior_from_previous_prob", -0.1, r"prior_from_previous_prob must be in \[0, 1\]"),
         ("scale_range", [2.0, 1.0], "scale_range"),
         ("lr", float("nan"), "lr must be a finite number > 0"),
     ],

@@ -43,7 +43,8 @@ class ClickerValidator:
             name, paths may use ``{data}`` / ``{repo}``), ``val_clicker_objects`` (first N
             objects, 0 = all), ``val_clicker_target`` (the IoU that counts as done),
             ``val_clicker_settings`` (:class:`~ntclick.NTClickPredictor` keyword arguments) and
-            ``val_clicker_protocols`` (``"standard"`` and / or ``"nt"``).
+            ``val_clicker_protocols`` (``"standard"`` and / or ``"nt"``) and
+            ``val_clicker_prev_mask`` (the predictor gets its previous mask from the second click on).
     """
 
     def __init__(self, config: TrainConfig) -> None:
@@ -67,7 +68,9 @@ class ClickerValidator:
         n = len(dataset) if config.val_clicker_objects == 0 else min(config.val_clicker_objects, len(dataset))
         self.samples = [dataset[i] for i in range(n)]
         self.protocols = [
-            ClickProtocol(p, target_iou=float(config.val_clicker_target))
+            ClickProtocol(
+                p, target_iou=float(config.val_clicker_target), prev_mask=config.val_clicker_prev_mask
+            )
             for p in config.val_clicker_protocols
         ]
         self.settings = {"refine": False, **dict(config.val_clicker_settings)}
@@ -97,6 +100,8 @@ class ClickerValidator:
         names = [p.clicker for p in self.protocols]
         if names != ["standard"]:  # runs from before the option keep their best score on resume
             spec["protocols"] = names
+        if self.protocols[0].prev_mask:
+            spec["prev_mask"] = True
         return spec
 
     def _predictor(self, ecp: nn.Module, device: torch.device) -> Any:

@@ -58,6 +58,10 @@ class TrainConfig:
     max_nt_clicks: int = 2
     max_extra_clicks: int = 3  # ECP iterative training: up to this many clicks from the model's own errors
     iterative_prob: float = 0.8  # probability that a step simulates extra clicks at all
+    # ECP with a prior, iterative steps: the fraction of samples whose prior (in the later simulation
+    # rounds and in the trained input) starts from the model's previous mask, as predict(prev_mask=)
+    # does at inference, instead of from the clicks alone (the sixteenth round).
+    prior_from_previous_prob: float = 0.0
     fbu_degrade_prob: float = 0.5  # HRR: probability that the input FBU is degraded like ECP's mistakes
     fbu_from_ecp: str | None = None  # HRR: a frozen ECP (checkpoint or weights) predicting some input FBUs
     fbu_from_ecp_prob: float = 0.5  # HRR: fraction of samples whose input FBU comes from that ECP
@@ -97,6 +101,9 @@ class TrainConfig:
     # The click protocols of ntclick.eval ("standard", "nt"); with several, checkpoint_best.pt is
     # chosen on the mean of their NoC (the twelfth round: a gain in one protocol can cost the other).
     val_clicker_protocols: list[str] = field(default_factory=lambda: ["standard"])
+    # Clicker validation hands the predictor its previous mask from the second click on
+    # (ntclick eval --prev-mask), for ECPs meant to be used that way.
+    val_clicker_prev_mask: bool = False
 
     def __post_init__(self) -> None:
         self.validate()
@@ -145,7 +152,7 @@ class TrainConfig:
                 raise ValueError(f"{name} must be >= 0, got {getattr(self, name)!r}")
         if self.max_fg_clicks < 1:
             raise ValueError(f"max_fg_clicks must be >= 1, got {self.max_fg_clicks}")
-        for name in ("iterative_prob", "fbu_degrade_prob", "fbu_from_ecp_prob"):
+        for name in ("iterative_prob", "prior_from_previous_prob", "fbu_degrade_prob", "fbu_from_ecp_prob"):
             if not 0.0 <= getattr(self, name) <= 1.0:
                 raise ValueError(f"{name} must be in [0, 1], got {getattr(self, name)!r}")
         if self.val_clicker_data is not None:

@@ -8,6 +8,9 @@ the sample stream).  Per step:
   mode and without gradients, then adds 1 to ``max_extra_clicks`` clicks per sample from its
   own FBU errors with the NT clicker (:func:`ntclick.clicker.next_fbu_click`), as RITM and
   SimpleClick train; then one forward/backward with cross-entropy over (bg, uncertain, fg).
+  With ``prior_from_previous_prob``, that fraction of the samples start their GrabCut prior
+  from the model's previous mask in the later rounds and in the trained input, as an
+  interactive tool that passes ``predict(prev_mask=)`` does.
 - HRR: one forward/backward with L1 + Sobel gradient loss.  With ``fbu_from_ecp`` set, a
   fraction ``fbu_from_ecp_prob`` of the samples take their input FBU from a frozen ECP
   (:mod:`ntclick.train.ecp_guidance`) instead of the morphological recipe.
@@ -161,6 +164,7 @@ def encode_click_batch(
     valid: np.ndarray,
     config: Any,
     device: torch.device,
+    previous: list[np.ndarray | None] | None = None,
 ) -> torch.Tensor:
     """Per-sample click lists (sample pixels) -> float32 (B, C, H, W) ECP click maps.
 
@@ -171,6 +175,8 @@ def encode_click_batch(
         valid: bool (B, H, W), False in padding.
         config: the :class:`~ntclick.modeling.ECPConfig`.
         device: where the maps go.
+        previous: per sample None or a bool (H, W) previous mask that starts its prior
+            (:func:`ntclick.prior.click_prior`'s ``previous``, as ``predict(prev_mask=)``).
     """
     size = tuple(valid.shape[-2:])
     pixels = None
@@ -182,10 +188,12 @@ def encode_click_batch(
         pixels = images.permute(0, 2, 3, 1).cpu().numpy()
 
     def maps_for(b: int) -> np.ndarray:
-        image = None
+        image, start = None, None
         if pixels is not None:
-            rows, cols = valid[b].any(axis=1), valid[b].any(axis=0)
-            image = np.ascontiguousarray(pixels[b, : max(1, rows.sum()), : max(1, cols.sum())])
+            h, w = max(1, valid[b].any(axis=1).sum()), max(1, valid[b].any(axis=0).sum())
+            image = np.ascontiguousarray(pixels[b, :h, :w])
+            if previous is not None and previous[b] is not None:
+                start = np.ascontiguousarray(previous[b][:h, :w])
         return ecp_input_maps(
             image,
             clicks[b],
@@ -194,6 +202,7 @@ def encode_click_batch(
             prior_iterations=config.prior_iterations,
             prior_size=config.prior_size,
             shape=size,
+            previous=start,
         )
 
     # GrabCut releases the GIL: the batch's priors are computed side by side.
@@ -211,6 +220,7 @@ def simulate_extra_clicks(
     num_extra: int,
     autocast: Any,
     raw_images: torch.Tensor | None = None,
+    chain: np.ndarray | None = None,
 ) -> list[list[Click]]:
     """Iterative click simulation (RITM/SimpleClick): ``num_extra`` rounds of predict, then
     add the NT clicker's next click per sample (none once a sample has no error left).
@@ -225,19 +235,50 @@ def simulate_extra_clicks(
         autocast: the autocast context factory of the run.
         raw_images: uint8 (B, 3, S, S), the same images before normalisation (needed by an
             ECP with a prior).
+        chain: bool (B,): samples whose prior, from the second round on, starts from the
+            previous round's mask (:func:`previous_masks`), as ``predict(prev_mask=)``.
 
     Returns:
         New per-sample click lists.
     """
+    return _simulate(net, images, clicks, gt_fbu, valid, num_extra, autocast, raw_images, chain)[0]
+
+
+def previous_masks(logits: torch.Tensor, valid: np.ndarray) -> np.ndarray:
+    """The binary masks a user would see for ECP ``logits`` (B, 3, S, S): fg, and uncertain
+    where fg is likelier than bg (the predictor's soft mask ``p_fg + p_unc / 2 >= 0.5``);
+    bool (B, S, S), False in padding (``valid`` False)."""
+    classes = logits.argmax(1)
+    fg = (classes == 2) | ((classes == 1) & (logits[:, 2] >= logits[:, 0]))
+    return fg.cpu().numpy() & valid
+
+
+def _simulate(
+    net: nn.Module,
+    images: torch.Tensor,
+    clicks: list[list[Click]],
+    gt_fbu: np.ndarray,
+    valid: np.ndarray,
+    num_extra: int,
+    autocast: Any,
+    raw_images: torch.Tensor | None,
+    chain: np.ndarray | None,
+) -> tuple[list[list[Click]], list[np.ndarray | None]]:
+    """:func:`simulate_extra_clicks`, also returning per sample the last round's mask where
+    ``chain`` is set (None elsewhere): the start of the trained input's prior."""
     clicks = [list(c) for c in clicks]
+    previous: list[np.ndarray | None] = [None] * len(clicks)
     was_training = net.training
     net.eval()
     try:
         for _ in range(num_extra):
-            maps = encode_click_batch(clicks, raw_images, valid, net.config, images.device)
+            maps = encode_click_batch(clicks, raw_images, valid, net.config, images.device, previous)
             with autocast():
                 logits = net(images, maps)
             pred = logits.argmax(1).to(torch.uint8).cpu().numpy()
+            if chain is not None and chain.any():
+                masks = previous_masks(logits.float(), valid)
+                previous = [masks[b] if chain[b] else None for b in range(len(clicks))]
 
             def next_for(b: int, pred: np.ndarray = pred) -> Click | None:
                 return next_fbu_click(
@@ -251,7 +292,15 @@ def simulate_extra_clicks(
                     clicks[b].append(click)
     finally:
         net.train(was_training)
-    return clicks
+    return clicks, previous
+
+
+def _chain_mask(config: TrainConfig, rank: int, step: int, batch_size: int) -> np.ndarray:
+    """bool (B,): which samples of this step chain their prior (``prior_from_previous_prob``)."""
+    return (
+        np.random.default_rng([config.seed, 5, rank, step]).random(batch_size)
+        < config.prior_from_previous_prob
+    )
 
 
 _POOL: dict[int, ThreadPoolExecutor] = {}
@@ -310,8 +359,12 @@ def _forward_loss(
     if config.task == "ecp":
         clicks = batch["clicks"]
         num_extra = _num_extra_clicks(config, step) if model.training else 0
+        previous = None
         if num_extra:
-            clicks = simulate_extra_clicks(
+            chain = None
+            if config.prior_from_previous_prob > 0:
+                chain = _chain_mask(config, rank, step, len(clicks))
+            clicks, previous = _simulate(
                 net,
                 images,
                 clicks,
@@ -319,9 +372,12 @@ def _forward_loss(
                 batch["valid"].numpy(),
                 num_extra,
                 autocast,
-                raw_images=batch["image"],
+                batch["image"],
+                chain,
             )
-        maps = encode_click_batch(clicks, batch["image"], batch["valid"].numpy(), net.config, device)
+        maps = encode_click_batch(
+            clicks, batch["image"], batch["valid"].numpy(), net.config, device, previous
+        )
         with autocast():
             logits = model(images, maps)
         gt_fbu = batch["gt_fbu"].to(device, non_blocking=True)
@@ -487,6 +543,15 @@ def _train(
         raise ValueError(
             f"{name}={size} is not a multiple of {model.config.size_multiple}, which this {config.task} model needs"
         )
+    if config.task == "ecp" and model.config.prior == "none":
+        for option, on in (
+            ("prior_from_previous_prob", config.prior_from_previous_prob > 0),
+            ("val_clicker_prev_mask", config.val_clicker_prev_mask),
+        ):
+            if on:
+                raise ValueError(
+                    f"{option} needs an ECP with a prior (model_overrides prior 'grabcut'); this one has 'none'"
+                )
     if config.init and ckpt is None:
         _load_init_weights(model, config)
     if ctx.distributed and ctx.device.type == "cuda":

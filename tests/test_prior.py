@@ -339,7 +339,7 @@ def test_previous_masks_are_what_the_predictor_would_show():
 
 
 def test_chained_simulation_hands_the_last_rounds_mask_to_chosen_samples():
-    from ntclick.train.trainer import _simulate, previous_masks, simulate_extra_clicks
+    from ntclick.train.trainer import previous_masks, simulate_clicks_and_masks, simulate_extra_clicks
 
     ecp = prior_ecp()
     image, _ = square_image(64, 64, box=(16, 48, 16, 48))
@@ -351,7 +351,9 @@ def test_chained_simulation_hands_the_last_rounds_mask_to_chosen_samples():
     valid[:, 60:] = False
     clicks = [[Click(30, 30, "fg")], [Click(30, 30, "fg")]]
     chain = np.array([True, False])
-    out, previous = _simulate(ecp, images, clicks, gt, valid, 1, contextlib.nullcontext, raw, chain)
+    out, previous = simulate_clicks_and_masks(
+        ecp, images, clicks, gt, valid, 1, contextlib.nullcontext, raw, chain
+    )
     assert previous[1] is None and previous[0].shape == (64, 64) and previous[0].dtype == bool
     # One round: the mask is that of the prediction from the initial clicks, padding excluded.
     from ntclick.train.trainer import encode_click_batch
@@ -362,7 +364,10 @@ def test_chained_simulation_hands_the_last_rounds_mask_to_chosen_samples():
     assert out == simulate_extra_clicks(
         ecp, images, clicks, gt, valid, 1, contextlib.nullcontext, raw_images=raw
     )
-    assert _simulate(ecp, images, clicks, gt, valid, 2, contextlib.nullcontext, raw, None)[1] == [None, None]
+    assert simulate_clicks_and_masks(ecp, images, clicks, gt, valid, 2, contextlib.nullcontext, raw)[1] == [
+        None,
+        None,
+    ]
 
 
 # --------------------------------------------------------------------------- the previous mask

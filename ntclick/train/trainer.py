@@ -83,6 +83,7 @@ __all__ = [
     "build_scheduler",
     "lr_factor",
     "encode_click_batch",
+    "simulate_clicks_and_masks",
     "simulate_extra_clicks",
 ]
 
@@ -210,8 +211,23 @@ def encode_click_batch(
     return torch.from_numpy(maps).to(device)
 
 
+def simulate_extra_clicks(*args: Any, **kwargs: Any) -> list[list[Click]]:
+    """:func:`simulate_clicks_and_masks` (same arguments) without the masks: the new per-sample
+    click lists."""
+    return simulate_clicks_and_masks(*args, **kwargs)[0]
+
+
+def previous_masks(logits: torch.Tensor, valid: np.ndarray) -> np.ndarray:
+    """The binary masks a user would see for ECP ``logits`` (B, 3, S, S): fg, and uncertain
+    where fg is likelier than bg (the predictor's soft mask ``p_fg + p_unc / 2 >= 0.5``);
+    bool (B, S, S), False in padding (``valid`` False)."""
+    classes = logits.argmax(1)
+    fg = (classes == 2) | ((classes == 1) & (logits[:, 2] >= logits[:, 0]))
+    return fg.cpu().numpy() & valid
+
+
 @torch.no_grad()
-def simulate_extra_clicks(
+def simulate_clicks_and_masks(
     net: nn.Module,
     images: torch.Tensor,
     clicks: list[list[Click]],
@@ -221,7 +237,7 @@ def simulate_extra_clicks(
     autocast: Any,
     raw_images: torch.Tensor | None = None,
     chain: np.ndarray | None = None,
-) -> list[list[Click]]:
+) -> tuple[list[list[Click]], list[np.ndarray | None]]:
     """Iterative click simulation (RITM/SimpleClick): ``num_extra`` rounds of predict, then
     add the NT clicker's next click per sample (none once a sample has no error left).
 
@@ -239,33 +255,9 @@ def simulate_extra_clicks(
             previous round's mask (:func:`previous_masks`), as ``predict(prev_mask=)``.
 
     Returns:
-        New per-sample click lists.
+        ``(clicks, previous)``: the new per-sample click lists, and per sample the last round's
+        mask where ``chain`` is set (None elsewhere), the start of the trained input's prior.
     """
-    return _simulate(net, images, clicks, gt_fbu, valid, num_extra, autocast, raw_images, chain)[0]
-
-
-def previous_masks(logits: torch.Tensor, valid: np.ndarray) -> np.ndarray:
-    """The binary masks a user would see for ECP ``logits`` (B, 3, S, S): fg, and uncertain
-    where fg is likelier than bg (the predictor's soft mask ``p_fg + p_unc / 2 >= 0.5``);
-    bool (B, S, S), False in padding (``valid`` False)."""
-    classes = logits.argmax(1)
-    fg = (classes == 2) | ((classes == 1) & (logits[:, 2] >= logits[:, 0]))
-    return fg.cpu().numpy() & valid
-
-
-def _simulate(
-    net: nn.Module,
-    images: torch.Tensor,
-    clicks: list[list[Click]],
-    gt_fbu: np.ndarray,
-    valid: np.ndarray,
-    num_extra: int,
-    autocast: Any,
-    raw_images: torch.Tensor | None,
-    chain: np.ndarray | None,
-) -> tuple[list[list[Click]], list[np.ndarray | None]]:
-    """:func:`simulate_extra_clicks`, also returning per sample the last round's mask where
-    ``chain`` is set (None elsewhere): the start of the trained input's prior."""
     clicks = [list(c) for c in clicks]
     previous: list[np.ndarray | None] = [None] * len(clicks)
     was_training = net.training
@@ -364,7 +356,7 @@ def _forward_loss(
             chain = None
             if config.prior_from_previous_prob > 0:
                 chain = _chain_mask(config, rank, step, len(clicks))
-            clicks, previous = _simulate(
+            clicks, previous = simulate_clicks_and_masks(
                 net,
                 images,
                 clicks,

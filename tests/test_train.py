@@ -475,7 +475,9 @@ def test_ecp_training_chains_the_prior_from_the_previous_mask(tmp_path: Path, mo
     for option in (dict(prior_from_previous_prob=0.5), dict(val_clicker_prev_mask=True)):
         with pytest.raises(ValueError, match=f"{next(iter(option))} needs an ECP with a prior"):
             train(
-                tiny_config("ecp", data, steps=1, **option), tmp_path / f"none_{len(calls)}", progress=False
+                tiny_config("ecp", data, steps=1, **option),
+                tmp_path / f"none_{next(iter(option))}",
+                progress=False,
             )
 
 

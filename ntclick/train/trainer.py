@@ -220,7 +220,9 @@ def simulate_extra_clicks(*args: Any, **kwargs: Any) -> list[list[Click]]:
 def previous_masks(logits: torch.Tensor, valid: np.ndarray) -> np.ndarray:
     """The binary masks a user would see for ECP ``logits`` (B, 3, S, S): fg, and uncertain
     where fg is likelier than bg (the predictor's soft mask ``p_fg + p_unc / 2 >= 0.5``);
-    bool (B, S, S), False in padding (``valid`` False)."""
+    bool (B, S, S), False in padding (``valid`` False).  With ``grabcut_iterations`` the
+    predictor decides the uncertain band by GrabCut instead; this stands in for it here
+    (a GrabCut per sample and round would double the simulation's prior cost)."""
     classes = logits.argmax(1)
     fg = (classes == 2) | ((classes == 1) & (logits[:, 2] >= logits[:, 0]))
     return fg.cpu().numpy() & valid

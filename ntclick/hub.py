@@ -60,6 +60,7 @@ PREDICTOR_DEFAULTS: dict[str, Any] = {
     "zoom_in": False,
     "brs_steps": 0,
     "grabcut_iterations": 0,
+    "click_components": False,
 }
 
 _DTYPES = {

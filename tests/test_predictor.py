@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import cv2
 import numpy as np
 import pytest
 import torch
@@ -309,6 +310,42 @@ def test_refine_can_be_switched_between_clicks(monkeypatch):
     np.testing.assert_allclose(coarse.soft[inner], 0.5, atol=1e-3)
     assert not np.allclose(refined.soft[inner], 0.5, atol=1e-3)
     np.testing.assert_array_equal(refined.soft[~band], coarse.soft[~band])  # clamped to the FBU map
+
+
+def _blobs_and_a_hole(h: int, w: int) -> np.ndarray:
+    """ECP classes (int (h, w), 0 bg / 2 fg): a left blob with a bg hole, and a right blob."""
+    classes = np.zeros((h, w), np.int64)
+    classes[h // 6 : 5 * h // 6, w // 12 : 5 * w // 12] = 2
+    classes[2 * h // 6 : 4 * h // 6, 2 * w // 12 : 4 * w // 12] = 0  # the hole
+    classes[h // 6 : 5 * h // 6, 7 * w // 12 : 11 * w // 12] = 2
+    return classes
+
+
+def test_click_components_drop_unclicked_blobs_and_fill_holes(monkeypatch):
+    p = make_predictor(refine=False)
+    p.set_image(random_image(60, 96))
+    force_fbu_logits(p, monkeypatch, _blobs_and_a_hole)
+    clicks = [Click(10, 30, "fg"), Click(2, 2, "bg")]  # on the left blob
+    plain = p.predict(clicks)
+    right = np.zeros(plain.mask.shape, bool)
+    right[:, 48:] = True
+    _, labels = cv2.connectedComponents((~plain.mask).astype(np.uint8), connectivity=4)
+    hole = labels == labels[30, 24]
+    assert plain.mask[right].sum() > 300 and 50 < hole.sum() < 500  # the forced blobs and hole
+    assert not (hole[0].any() or hole[-1].any() or hole[:, 0].any() or hole[:, -1].any())
+
+    p.click_components = True
+    assert p.predictor_config["click_components"] is True and "click_components=True" in repr(p)
+    pred = p.predict(clicks)
+    assert not pred.mask[right].any() and pred.mask[hole].all()
+    np.testing.assert_array_equal(pred.mask[~right & ~hole], plain.mask[~right & ~hole])
+    changed = pred.mask != plain.mask
+    np.testing.assert_array_equal(pred.soft[changed], pred.mask[changed])  # soft and FBU follow
+    assert (pred.fbu[changed & pred.mask] == FG).all() and (pred.fbu[changed & ~pred.mask] == BG).all()
+    np.testing.assert_array_equal(pred.soft[~changed], plain.soft[~changed])
+    # a bg click in the hole keeps it open; an fg click on the right blob keeps that blob
+    kept = p.predict([*clicks, Click(24, 30, "bg"), Click(70, 30, "fg")])
+    np.testing.assert_array_equal(kept.mask, plain.mask)
 
 
 def _stats(p: NTClickPredictor):

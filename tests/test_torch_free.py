@@ -21,6 +21,7 @@ CORE_MODULES = [
     "ntclick.prediction",
     "ntclick.prior",
     "ntclick.band_grabcut",
+    "ntclick.components",
 ]
 # Torch-free modules of other parts; checked when they exist in this checkout.
 OPTIONAL_MODULES = [

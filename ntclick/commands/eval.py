@@ -87,6 +87,14 @@ def register(subparsers) -> None:
         "(default: the stored setting; label gets -gcN)",
     )
     p.add_argument(
+        "--click-components",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="with --weights: drop mask components no fg / nt click holds and fill holes no bg click holds "
+        "(--click-components, label gets -cc) or not (--no-click-components, label gets -no-cc); "
+        "default: the stored setting",
+    )
+    p.add_argument(
         "--ecp-size",
         type=int,
         default=None,
@@ -154,9 +162,11 @@ def handler(args: argparse.Namespace) -> int:
         or args.ecp_size is not None
         or args.brs_steps is not None
         or args.grabcut_iterations is not None
+        or args.click_components is not None
     ):
         raise ValueError(
-            "--refine/--no-refine, --zoom-in, --brs-steps, --grabcut-iterations and --ecp-size apply to --weights, not to --baseline"
+            "--refine/--no-refine, --zoom-in, --brs-steps, --grabcut-iterations, --click-components and --ecp-size "
+            "apply to --weights, not to --baseline"
         )
     if args.baseline == "grabcut":
         from ntclick.baselines import GrabCutPredictor
@@ -175,6 +185,8 @@ def handler(args: argparse.Namespace) -> int:
             overrides["brs_steps"] = args.brs_steps
         if args.grabcut_iterations is not None:
             overrides["grabcut_iterations"] = args.grabcut_iterations
+        if args.click_components is not None:
+            overrides["click_components"] = args.click_components
         predictor = NTClickPredictor.from_pretrained(args.weights, device=args.device, **overrides)
         if args.prev_mask and predictor.ecp.config.prior == "none":
             raise ValueError(
@@ -189,6 +201,8 @@ def handler(args: argparse.Namespace) -> int:
             label += f"-brs{args.brs_steps}"
         if args.grabcut_iterations is not None and not args.name:
             label += f"-gc{args.grabcut_iterations}"
+        if args.click_components is not None and not args.name:
+            label += "-cc" if args.click_components else "-no-cc"
 
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)

@@ -19,7 +19,15 @@ chosen:
 - ``margin``: ECP's certain regions are shrunk by ``--value`` px before they become definite;
 - ``release``: within ``--value`` px of each fg (bg) click, ECP's definite bg (fg) seeds become
   probable bg (fg), so GrabCut may move them; ``release-click``: they become probable of the
-  click's class instead (seventh round).
+  click's class instead (seventh round);
+- ``components``: after the band step, foreground components (8-connected) that hold no fg or
+  nt click within ``--value`` px become background; ``components-holes`` also fills background
+  components that touch no image edge and hold no bg click (seventeenth round; the package's
+  ``click_components`` setting is the second, with the nt radius three times larger);
+- ``seed-components``: before GrabCut, fg and probable-fg seeds in 8-connected components that
+  hold no fg or nt click within ``--value`` px become probable bg, so the colour models do not
+  learn from pieces nobody clicked (seventeenth round; with the weights' stored
+  ``click_components`` the answer is filtered afterwards as well).
 
     python benchmarks/band_variants.py --weights weights/ntclick-tiny --variant ring --value 1 \\
         --dataset folder=data/bsds_val --out benchmarks/results/sixth_round
@@ -48,6 +56,9 @@ VARIANTS = (
     "margin",
     "release",
     "release-click",
+    "components",
+    "components-holes",
+    "seed-components",
 )
 
 
@@ -110,6 +121,75 @@ def release_seeds(seeds: np.ndarray, clicks, radius: float, to_click_class: bool
             opposite, freed = cv2.GC_FGD, cv2.GC_PR_BGD if to_click_class else cv2.GC_PR_FGD
         out[disk & (seeds == opposite)] = freed
     return out
+
+
+def click_components(mask: np.ndarray, clicks, radius: float, fill_holes: bool = False) -> np.ndarray:
+    """``mask`` (bool (H, W)) with every 8-connected foreground component that holds no fg or nt
+    click within ``radius`` px removed; with ``fill_holes``, 4-connected background components
+    that touch no image edge and hold no bg click within ``radius`` px become foreground.  No fg
+    or nt click: the mask is returned unchanged (nothing anchors the object).  A new array."""
+    from ntclick.clicks import ClickKind, as_click
+
+    clicks = [as_click(c) for c in clicks]
+    h, w = mask.shape
+    out = mask.copy()
+
+    def anchored(labels: np.ndarray, kinds) -> set[int]:
+        keep: set[int] = set()
+        r = max(int(np.ceil(radius)), 0)
+        for c in clicks:
+            if c.kind not in kinds:
+                continue
+            x, y = int(round(c.x)), int(round(c.y))
+            y0, y1, x0, x1 = max(y - r, 0), min(y + r + 1, h), max(x - r, 0), min(x + r + 1, w)
+            yy, xx = np.ogrid[y0:y1, x0:x1]
+            disk = (xx - c.x) ** 2 + (yy - c.y) ** 2 <= radius * radius
+            keep.update(int(v) for v in np.unique(labels[y0:y1, x0:x1][disk]) if v)
+        return keep
+
+    anchors = (ClickKind.FG, ClickKind.NT)
+    if any(c.kind in anchors for c in clicks) and out.any():
+        n, labels = cv2.connectedComponents(out.astype(np.uint8), connectivity=8)
+        keep = anchored(labels, anchors)
+        out = np.isin(labels, sorted(keep)) if keep else out
+    if fill_holes and out.any():
+        n, labels = cv2.connectedComponents((~out).astype(np.uint8), connectivity=4)
+        edge = set(np.unique(np.concatenate([labels[0], labels[-1], labels[:, 0], labels[:, -1]])).tolist())
+        keep = anchored(labels, (ClickKind.BG,)) | edge | {0}
+        holes = [v for v in range(1, n) if v not in keep]
+        if holes:
+            out |= np.isin(labels, holes)
+    return out
+
+
+def seed_components(seeds: np.ndarray, clicks, radius: float) -> np.ndarray:
+    """Fg-like seeds (``cv2.GC_FGD`` / ``cv2.GC_PR_FGD``) in components that
+    :func:`click_components` would drop become ``cv2.GC_PR_BGD``; a new array, click disks must
+    be painted again afterwards."""
+    fg_like = (seeds == cv2.GC_FGD) | (seeds == cv2.GC_PR_FGD)
+    kept = click_components(fg_like, clicks, radius)
+    out = seeds.copy()
+    out[fg_like & ~kept] = cv2.GC_PR_BGD
+    return out
+
+
+def _components(predictor, radius: float, fill_holes: bool) -> None:
+    """Wrap ``predictor.predict`` so its mask (and the soft mask where the mask changed) goes
+    through :func:`click_components`."""
+    from ntclick.clicks import validate_clicks
+    from ntclick.prediction import Prediction
+
+    predict = predictor.predict
+
+    def wrapped(clicks=None, **kwargs):
+        prediction = predict(clicks, **kwargs)
+        points = validate_clicks(list(clicks or []), prediction.mask.shape)
+        mask = click_components(prediction.mask, points, radius, fill_holes)
+        soft = prediction.soft.copy()
+        soft[mask != prediction.mask] = mask[mask != prediction.mask]
+        return Prediction(mask=mask, soft=soft, fbu=prediction.fbu)
+
+    predictor.predict = wrapped
 
 
 def _patch_seeds(rule) -> None:
@@ -204,11 +284,15 @@ def main(argv: list[str] | None = None) -> int:
     elif args.variant in ("click-radius", "margin"):
         key = "click_radius" if args.variant == "click-radius" else "margin"
         band.grabcut_band = functools.partial(band.grabcut_band, **{key: int(args.value)})
+    elif args.variant == "seed-components":
+        _patch_seeds(lambda seeds, fbu, clicks: seed_components(seeds, clicks, args.value))
     predictor = NTClickPredictor.from_pretrained(args.weights)
     if args.variant == "flip":
         _flip_ecp(predictor)
     elif args.variant == "uncertain-bias":
         _bias_uncertain(predictor, args.value)
+    elif args.variant in ("components", "components-holes"):
+        _components(predictor, args.value, args.variant == "components-holes")
     run_variant(predictor, label, args.dataset, args.target_iou, args.out, args.protocol)
     return 0
 

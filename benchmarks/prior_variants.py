@@ -15,7 +15,11 @@ Each variant wraps the shipped predictor from outside the package:
 - ``guard-chain``: on such a jump, GrabCut is started again from the previous prior (the
   ``previous`` start of :func:`ntclick.prior.click_prior`) instead of from the clicks;
 - ``size``: the prior's GrabCut runs on a copy with long side ``--value`` px
-  (``ECPConfig.prior_size``) under an ECP trained at 0 (the input size, 256).
+  (``ECPConfig.prior_size``) under an ECP trained at 0 (the input size, 256);
+- ``components``: the prior's foreground components that hold no fg / nt click are dropped and
+  its holes that hold no bg click are filled (:func:`ntclick.components.click_components` on
+  the prior, clicks on the prior's grid, radius the prior's click disk) before ECP reads it
+  (seventeenth round).
 
 The guards are stateless like the predictor: a prior is a function of the click list, and the
 priors of the shorter lists are memoised per image, so an evaluation computes each once.
@@ -45,7 +49,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-VARIANTS = ("shipped", "guard-keep", "guard-chain", "size")
+VARIANTS = ("shipped", "guard-keep", "guard-chain", "size", "components")
 
 
 def prior_jump(previous: np.ndarray, new: np.ndarray, ratio: float, floor: float) -> bool:
@@ -127,6 +131,30 @@ class GuardedPrior:
         return np.concatenate([disks, prior[None]], axis=0)
 
 
+def components_prior(click_prior):
+    """``click_prior`` whose foreground goes through :func:`ntclick.components.click_components`
+    (clicks mapped onto the prior's grid as ``click_prior`` maps them)."""
+    from ntclick.clicks import Click, as_click, scale_point
+    from ntclick.components import click_components
+
+    def prior(image, clicks, **kwargs):
+        clicks = [as_click(c) for c in clicks]
+        out = click_prior(image, clicks, **kwargs)
+        h, w = image.shape[:2]
+        scale = kwargs.get("scale", 1.0)
+        sx, sy = (scale, scale) if np.isscalar(scale) else scale
+        moved = []
+        for c in clicks:
+            x, y = scale_point(c.x, c.y, (sx, sy))
+            moved.append(Click(float(np.clip(x, 0, w - 1)), float(np.clip(y, 0, h - 1)), c.kind))
+        out[:h, :w] = click_components(
+            out[:h, :w] > 0.5, moved, click_radius=int(kwargs.get("click_radius", 5))
+        )
+        return out
+
+    return prior
+
+
 def drop_rows(predictor, dataset, records: list[dict], ratio: float = 3.0, floor: float = 0.05) -> list[dict]:
     """One row per click of ``records`` (stored ``ntclick eval`` results) that lowered the IoU
     by more than 0.3: object, click, kind, IoU before and after, the whole-image prior's
@@ -172,11 +200,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--protocol", choices=("standard", "nt"), default="standard")
     parser.add_argument("--target-iou", type=float, default=0.9)
     parser.add_argument("--out", default="benchmarks/results/fifteenth_round/val")
+    parser.add_argument(
+        "--click-components",
+        action="store_true",
+        help="also the predictor's click_components (label gets -cc)",
+    )
     parser.add_argument("--drops", default=None, help="a stored run's jsonl: measure its IoU drops instead")
     args = parser.parse_args(argv)
     if args.drops:
         return _print_drops(args)
-    if args.variant != "shipped" and args.value is None:
+    if args.variant not in ("shipped", "components") and args.value is None:
         parser.error(f"--variant {args.variant} needs --value")
 
     from band_variants import run_variant
@@ -186,12 +219,19 @@ def main(argv: list[str] | None = None) -> int:
 
     predictor = NTClickPredictor.from_pretrained(args.weights)
     label = args.variant if args.value is None else f"{args.variant}{args.value:g}"
+    if args.click_components:
+        predictor.click_components = True
+        label += "-cc"
     guard = None
     if args.variant.startswith("guard"):
         guard = GuardedPrior(args.variant.split("-")[1], args.value, args.floor)
         predictor_module.ecp_input_maps = guard  # the predictor's one call site of the maps
     elif args.variant == "size":
         predictor.ecp.config.prior_size = int(args.value)
+    elif args.variant == "components":
+        import ntclick.prior as prior_module
+
+        prior_module.click_prior = components_prior(prior_module.click_prior)  # ecp_input_maps' call
     run_variant(predictor, label, args.dataset, args.target_iou, args.out, args.protocol)
     if guard is not None:
         print(f"priors computed {guard.counts['priors']}, replaced by the guard {guard.counts['replaced']}")

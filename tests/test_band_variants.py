@@ -140,3 +140,62 @@ def test_reach_removes_only_band_far_from_the_core():
     with_bg = variants.reach_seeds(seeds, fbu, [Click(62, 40, ClickKind.BG)], 2.0)
     assert with_bg[40, 60] == cv2.GC_BGD
     np.testing.assert_array_equal(variants.reach_seeds(seeds, fbu, [], 0.0), seeds)
+
+
+def _two_blobs():
+    mask = np.zeros((40, 60), bool)
+    mask[5:15, 5:15] = True  # blob A, with a hole at (9..10, 9..10)
+    mask[9:11, 9:11] = False
+    mask[20:30, 40:50] = True  # blob B
+    return mask
+
+
+def test_components_keep_only_blobs_holding_a_foreground_or_nt_click():
+    from ntclick.clicks import Click, ClickKind
+
+    mask = _two_blobs()
+    out = variants.click_components(mask, [Click(6, 6, ClickKind.FG), Click(45, 25, ClickKind.BG)], 0)
+    assert out[5:15, 5:15].sum() == mask[5:15, 5:15].sum() and not out[20:30, 40:50].any()
+    out = variants.click_components(mask, [Click(6, 6, ClickKind.FG), Click(45, 33, ClickKind.NT)], 5)
+    np.testing.assert_array_equal(out, mask)  # the nt click's disk reaches blob B
+    out = variants.click_components(mask, [Click(6, 6, ClickKind.FG), Click(45, 33, ClickKind.NT)], 2)
+    assert not out[20:30, 40:50].any()  # ... a smaller one does not
+    np.testing.assert_array_equal(mask, _two_blobs())  # the input is untouched
+
+
+def test_components_without_an_anchor_leave_the_mask_alone():
+    from ntclick.clicks import Click, ClickKind
+
+    mask = _two_blobs()
+    np.testing.assert_array_equal(variants.click_components(mask, [Click(1, 1, ClickKind.BG)], 5), mask)
+    np.testing.assert_array_equal(variants.click_components(mask, [Click(30, 35, ClickKind.FG)], 1), mask)
+
+
+def test_holes_are_filled_unless_a_bg_click_or_the_image_edge_holds_them():
+    from ntclick.clicks import Click, ClickKind
+
+    mask = _two_blobs()
+    filled = variants.click_components(
+        mask, [Click(6, 6, ClickKind.FG), Click(45, 25, ClickKind.FG)], 0, True
+    )
+    assert filled[9:11, 9:11].all() and filled.sum() == mask.sum() + 4
+    kept = variants.click_components(
+        mask, [Click(6, 6, ClickKind.FG), Click(45, 25, ClickKind.FG), Click(9, 9, ClickKind.BG)], 0, True
+    )
+    np.testing.assert_array_equal(kept, mask)
+    edge = np.ones((20, 20), bool)
+    edge[0:5, 8:12] = False  # a bay open to the top edge is not a hole
+    out = variants.click_components(edge, [Click(10, 10, ClickKind.FG)], 0, True)
+    np.testing.assert_array_equal(out, edge)
+
+
+def test_seed_components_free_only_unclicked_foreground_seeds():
+    from ntclick.clicks import Click, ClickKind
+
+    seeds = np.full((40, 60), cv2.GC_BGD, np.uint8)
+    seeds[5:15, 5:15] = cv2.GC_FGD
+    seeds[8:12, 8:12] = cv2.GC_PR_FGD
+    seeds[20:30, 40:50] = cv2.GC_PR_FGD  # nobody clicked here
+    out = variants.seed_components(seeds, [Click(6, 6, ClickKind.FG)], 5)
+    np.testing.assert_array_equal(out[:, :30], seeds[:, :30])
+    assert (out[20:30, 40:50] == cv2.GC_PR_BGD).all() and (out[:20, 30:] == cv2.GC_BGD).all()

@@ -134,3 +134,16 @@ def test_drop_rows_measure_the_prior_around_each_collapse():
             "jump": True,
         }
     ]
+
+
+def test_components_prior_keeps_the_clicked_blob_of_the_colour_model():
+    image = np.full((48, 64, 3), 30, np.uint8)
+    image[8:24, 6:22] = (220, 40, 40)  # two red squares on grey: GrabCut's colour model takes both
+    image[26:42, 40:56] = (220, 40, 40)
+    clicks = [Click(28, 32, "fg"), Click(60, 2, "bg")]  # fg on the left square, on a 2x grid
+    plain = prior_module.click_prior(image, clicks, scale=0.5)
+    assert plain[8:24, 6:22].mean() > 0.9 and plain[26:42, 40:56].mean() > 0.9
+    kept = variants.components_prior(prior_module.click_prior)(image, clicks, scale=0.5, shape=(64, 64))
+    assert kept.shape == (64, 64) and not kept[48:].any()  # padding stays 0
+    np.testing.assert_array_equal(kept[8:24, 6:22], plain[8:24, 6:22])
+    assert not kept[26:42, 40:56].any()

@@ -27,7 +27,10 @@ chosen:
 - ``seed-components``: before GrabCut, fg and probable-fg seeds in 8-connected components that
   hold no fg or nt click within ``--value`` px become probable bg, so the colour models do not
   learn from pieces nobody clicked (seventeenth round; with the weights' stored
-  ``click_components`` the answer is filtered afterwards as well).
+  ``click_components`` the answer is filtered afterwards as well);
+- ``zoom-components``: the zoom-in box is framed on the first pass's object (fg and uncertain
+  pixels) without its 8-connected components that hold no fg or nt click within ``--value`` px,
+  so a stray piece does not widen the crop (seventeenth round).
 
     python benchmarks/band_variants.py --weights weights/ntclick-tiny --variant ring --value 1 \\
         --dataset folder=data/bsds_val --out benchmarks/results/sixth_round
@@ -59,6 +62,7 @@ VARIANTS = (
     "components",
     "components-holes",
     "seed-components",
+    "zoom-components",
 )
 
 
@@ -124,42 +128,15 @@ def release_seeds(seeds: np.ndarray, clicks, radius: float, to_click_class: bool
 
 
 def click_components(mask: np.ndarray, clicks, radius: float, fill_holes: bool = False) -> np.ndarray:
-    """``mask`` (bool (H, W)) with every 8-connected foreground component that holds no fg or nt
-    click within ``radius`` px removed; with ``fill_holes``, 4-connected background components
-    that touch no image edge and hold no bg click within ``radius`` px become foreground.  No fg
-    or nt click: the mask is returned unchanged (nothing anchors the object).  A new array."""
-    from ntclick.clicks import ClickKind, as_click
+    """The package's :func:`ntclick.components.click_components` with one ``radius`` for fg, nt
+    and bg clicks (the package's setting gives nt clicks three times the radius).  The round's
+    ``components5`` and ``components-holes5`` runs were made with an inline copy that measured
+    distances from the click's exact point; ``components-holes5`` equals the package's ``cc`` run
+    click for click."""
+    from ntclick.components import click_components as package_rule
 
-    clicks = [as_click(c) for c in clicks]
-    h, w = mask.shape
-    out = mask.copy()
-
-    def anchored(labels: np.ndarray, kinds) -> set[int]:
-        keep: set[int] = set()
-        r = max(int(np.ceil(radius)), 0)
-        for c in clicks:
-            if c.kind not in kinds:
-                continue
-            x, y = int(round(c.x)), int(round(c.y))
-            y0, y1, x0, x1 = max(y - r, 0), min(y + r + 1, h), max(x - r, 0), min(x + r + 1, w)
-            yy, xx = np.ogrid[y0:y1, x0:x1]
-            disk = (xx - c.x) ** 2 + (yy - c.y) ** 2 <= radius * radius
-            keep.update(int(v) for v in np.unique(labels[y0:y1, x0:x1][disk]) if v)
-        return keep
-
-    anchors = (ClickKind.FG, ClickKind.NT)
-    if any(c.kind in anchors for c in clicks) and out.any():
-        n, labels = cv2.connectedComponents(out.astype(np.uint8), connectivity=8)
-        keep = anchored(labels, anchors)
-        out = np.isin(labels, sorted(keep)) if keep else out
-    if fill_holes and out.any():
-        n, labels = cv2.connectedComponents((~out).astype(np.uint8), connectivity=4)
-        edge = set(np.unique(np.concatenate([labels[0], labels[-1], labels[:, 0], labels[:, -1]])).tolist())
-        keep = anchored(labels, (ClickKind.BG,)) | edge | {0}
-        holes = [v for v in range(1, n) if v not in keep]
-        if holes:
-            out |= np.isin(labels, holes)
-    return out
+    r = max(int(np.ceil(radius)), 0)
+    return package_rule(mask, clicks, click_radius=r, nt_radius=r, fill_holes=fill_holes)
 
 
 def seed_components(seeds: np.ndarray, clicks, radius: float) -> np.ndarray:
@@ -171,6 +148,24 @@ def seed_components(seeds: np.ndarray, clicks, radius: float) -> np.ndarray:
     out = seeds.copy()
     out[fg_like & ~kept] = cv2.GC_PR_BGD
     return out
+
+
+def _zoom_components(predictor, radius: float) -> None:
+    """Wrap ``predictor.zoom_box`` so that the first pass's unclicked object components do not
+    count towards the box."""
+    import torch
+
+    from ntclick.clicks import Click
+
+    zoom_box = predictor.zoom_box
+
+    def wrapped(classes, clicks):
+        h, w = classes.shape
+        points = [Click(min(x, w - 1.0), min(y, h - 1.0), k) for x, y, k in predictor._working_points(clicks)]
+        kept = click_components((classes != 0).cpu().numpy(), points, radius)
+        return zoom_box(classes.masked_fill(torch.from_numpy(~kept).to(classes.device), 0), clicks)
+
+    predictor.zoom_box = wrapped
 
 
 def _components(predictor, radius: float, fill_holes: bool) -> None:
@@ -291,6 +286,8 @@ def main(argv: list[str] | None = None) -> int:
         _flip_ecp(predictor)
     elif args.variant == "uncertain-bias":
         _bias_uncertain(predictor, args.value)
+    elif args.variant == "zoom-components":
+        _zoom_components(predictor, args.value)
     elif args.variant in ("components", "components-holes"):
         _components(predictor, args.value, args.variant == "components-holes")
     run_variant(predictor, label, args.dataset, args.target_iou, args.out, args.protocol)

@@ -199,3 +199,31 @@ def test_seed_components_free_only_unclicked_foreground_seeds():
     out = variants.seed_components(seeds, [Click(6, 6, ClickKind.FG)], 5)
     np.testing.assert_array_equal(out[:, :30], seeds[:, :30])
     assert (out[20:30, 40:50] == cv2.GC_PR_BGD).all() and (out[:20, 30:] == cv2.GC_BGD).all()
+
+
+def test_zoom_components_frame_only_the_clicked_object():
+    import torch
+
+    from ntclick.clicks import Click, ClickKind
+
+    class Box:  # the predictor's zoom_box, recording the classes it is given
+        def __init__(self):
+            self.seen = []
+
+        def zoom_box(self, classes, clicks):
+            self.seen.append(classes.clone())
+            return None
+
+        @staticmethod
+        def _working_points(clicks):
+            return [(c.x, c.y, c.kind) for c in clicks]
+
+    p = Box()
+    variants._zoom_components(p, 5)
+    classes = torch.zeros((40, 60), dtype=torch.long)
+    classes[5:15, 5:15] = 2
+    classes[8:12, 8:12] = 1
+    classes[20:30, 40:50] = 1  # a stray uncertain piece
+    assert p.zoom_box(classes, [Click(6, 6, ClickKind.FG)]) is None
+    (seen,) = p.seen
+    assert torch.equal(seen[:, :30], classes[:, :30]) and not seen[:, 30:].any()

@@ -28,6 +28,10 @@ chosen:
   hold no fg or nt click within ``--value`` px become probable bg, so the colour models do not
   learn from pieces nobody clicked (seventeenth round; with the weights' stored
   ``click_components`` the answer is filtered afterwards as well);
+- ``components-guard``: the package's ``click_components`` rule (fg radius ``--value``, nt three
+  times that), except that a dropped piece holding any of ECP's certain foreground is kept and a
+  filled hole holding any of ECP's certain background stays open: only what the band step's
+  colour rule made is undone (seventeenth round);
 - ``zoom-components``: the zoom-in box is framed on the first pass's object (fg and uncertain
   pixels) without its 8-connected components that hold no fg or nt click within ``--value`` px,
   so a stray piece does not widen the crop (seventeenth round).
@@ -63,6 +67,7 @@ VARIANTS = (
     "components-holes",
     "seed-components",
     "zoom-components",
+    "components-guard",
 )
 
 
@@ -168,12 +173,54 @@ def _zoom_components(predictor, radius: float) -> None:
     predictor.zoom_box = wrapped
 
 
+def guarded_components(mask: np.ndarray, fbu: np.ndarray, clicks, radius: int) -> np.ndarray:
+    """:func:`ntclick.components.click_components` (``click_radius`` ``radius``), then every
+    dropped 8-connected piece that holds an FBU-foreground pixel comes back and every filled
+    4-connected hole that holds an FBU-background pixel opens again.  A new bool array."""
+    from ntclick.clicks import ClickKind, as_click
+    from ntclick.components import click_components as package_rule
+    from ntclick.fbu import BG, FG
+
+    kept = package_rule(mask, clicks, click_radius=radius, fill_holes=False)
+    n, labels = cv2.connectedComponents((mask & ~kept).astype(np.uint8), connectivity=8)
+    back = np.unique(labels[(fbu == FG) & (labels > 0)])
+    kept |= np.isin(labels, back[back > 0])
+    bg_clicks = [c for c in map(as_click, clicks) if c.kind is ClickKind.BG]  # holes only: no anchor
+    filled = package_rule(kept, bg_clicks, click_radius=radius, fill_holes=True)
+    n, labels = cv2.connectedComponents((filled & ~kept).astype(np.uint8), connectivity=4)
+    shut = np.unique(labels[(fbu == BG) & (labels > 0)])
+    return filled & ~np.isin(labels, shut[shut > 0])
+
+
+def _guarded(predictor, radius: int) -> None:
+    """Wrap ``predictor.predict`` (its own ``click_components`` off) with :func:`guarded_components`."""
+    from ntclick.clicks import validate_clicks
+    from ntclick.fbu import BG, FG
+    from ntclick.prediction import Prediction
+
+    predictor.click_components = False
+    predict = predictor.predict
+
+    def wrapped(clicks=None, **kwargs):
+        p = predict(clicks, **kwargs)
+        points = validate_clicks(list(clicks or []), p.mask.shape)
+        mask = guarded_components(p.mask, p.fbu, points, radius) if points else p.mask
+        changed = mask != p.mask
+        soft, fbu = p.soft.copy(), p.fbu.copy()
+        soft[changed] = mask[changed]
+        fbu[changed] = np.where(mask[changed], FG, BG)
+        return Prediction(mask=mask, soft=soft, fbu=fbu)
+
+    predictor.predict = wrapped
+
+
 def _components(predictor, radius: float, fill_holes: bool) -> None:
     """Wrap ``predictor.predict`` so its mask (and the soft mask where the mask changed) goes
-    through :func:`click_components`."""
+    through :func:`click_components`; the predictor's own ``click_components`` is turned off."""
     from ntclick.clicks import validate_clicks
     from ntclick.prediction import Prediction
 
+    predictor.click_components = False
     predict = predictor.predict
 
     def wrapped(clicks=None, **kwargs):
@@ -256,6 +303,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--variant", choices=VARIANTS, default="shipped")
     parser.add_argument("--value", type=float, default=None, help="the variant's number (see above)")
     parser.add_argument("--first-only", action="store_true", help="ring: at the first click only")
+    parser.add_argument(
+        "--click-components", action="store_true", help="the predictor's click_components on (label gets -cc)"
+    )
     parser.add_argument("--dataset", default="folder=data/bsds_val", help="NAME or NAME=PATH")
     parser.add_argument("--protocol", choices=("standard", "nt"), default="standard")
     parser.add_argument("--target-iou", type=float, default=0.9)
@@ -282,10 +332,15 @@ def main(argv: list[str] | None = None) -> int:
     elif args.variant == "seed-components":
         _patch_seeds(lambda seeds, fbu, clicks: seed_components(seeds, clicks, args.value))
     predictor = NTClickPredictor.from_pretrained(args.weights)
+    if args.click_components:
+        predictor.click_components = True
+        label += "-cc"
     if args.variant == "flip":
         _flip_ecp(predictor)
     elif args.variant == "uncertain-bias":
         _bias_uncertain(predictor, args.value)
+    elif args.variant == "components-guard":
+        _guarded(predictor, int(args.value))
     elif args.variant == "zoom-components":
         _zoom_components(predictor, args.value)
     elif args.variant in ("components", "components-holes"):

@@ -227,3 +227,20 @@ def test_zoom_components_frame_only_the_clicked_object():
     assert p.zoom_box(classes, [Click(6, 6, ClickKind.FG)]) is None
     (seen,) = p.seen
     assert torch.equal(seen[:, :30], classes[:, :30]) and not seen[:, 30:].any()
+
+
+def test_guarded_components_undo_only_what_ecp_was_not_sure_of():
+    from ntclick.clicks import Click, ClickKind
+
+    mask = _two_blobs()
+    mask[30:36, 5:11] = True  # blob C, ECP sure of none of it
+    fbu = np.where(mask, UNCERTAIN, BG).astype(np.uint8)
+    fbu[22:24, 42:44] = FG  # ECP is sure of a bit of blob B
+    fbu[9:11, 9:11] = UNCERTAIN  # blob A's hole is in the band,
+    fbu[9, 9] = BG  # ... but ECP is sure one pixel of it is background
+    out = variants.guarded_components(mask, fbu, [Click(6, 6, ClickKind.FG)], 5)
+    assert out[20:30, 40:50].all()  # blob B stays: it holds certain foreground
+    assert not out[30:36, 5:11].any()  # blob C goes
+    assert not out[9:11, 9:11].any()  # the hole stays open: it holds certain background
+    fbu[9, 9] = UNCERTAIN
+    assert variants.guarded_components(mask, fbu, [Click(6, 6, ClickKind.FG)], 5)[9:11, 9:11].all()

@@ -8,8 +8,9 @@ the first and fills the second:
 - a foreground component (8-connected) is kept only if it is *anchored*: it touches the disk of
   ``click_radius`` px around an fg click or of ``nt_radius`` px around an nt click.  The
   object the user clicked on stays whole, however large; a piece the user never clicked goes;
-- with ``fill_holes``, a background component (4-connected, the complement of 8-connected
-  foreground) that touches no image edge and no disk around a bg click becomes foreground.
+- with ``fill_holes`` (done first), a background component (4-connected, the complement of
+  8-connected foreground) that touches no image edge and no disk around a bg click becomes
+  foreground.
 
 Without any fg or nt click, or with none near the foreground, nothing anchors the object and
 the mask's foreground is left alone.
@@ -94,6 +95,16 @@ def click_components(
     nt_radius = 3 * click_radius if nt_radius is None else _non_negative("nt_radius", nt_radius)
     points = validate_clicks(clicks, mask.shape)
     out = mask.copy()
+    # Holes first: a filled hole joins the component around it (with any island inside it), so an
+    # fg click in a hole or on such an island anchors the whole object, and a second call
+    # changes nothing.
+    if fill_holes and out.any():
+        n, labels = cv2.connectedComponents((~out).astype(np.uint8), connectivity=4)
+        open_ = np.zeros(n, bool)
+        open_[0] = True  # label 0 is the foreground itself
+        open_[np.concatenate([labels[0], labels[-1], labels[:, 0], labels[:, -1]])] = True
+        open_[_anchored(labels, points, {ClickKind.BG: click_radius})] = True
+        out |= ~open_[labels]
     if out.any() and any(c.kind is not ClickKind.BG for c in points):
         _, labels = cv2.connectedComponents(out.astype(np.uint8), connectivity=8)
         keep = _anchored(labels, points, {ClickKind.FG: click_radius, ClickKind.NT: nt_radius})
@@ -102,11 +113,4 @@ def click_components(
             kept = np.zeros(int(labels.max()) + 1, bool)
             kept[keep] = True
             out = kept[labels]
-    if fill_holes and out.any():
-        n, labels = cv2.connectedComponents((~out).astype(np.uint8), connectivity=4)
-        open_ = np.zeros(n, bool)
-        open_[0] = True  # label 0 is the foreground itself
-        open_[np.concatenate([labels[0], labels[-1], labels[:, 0], labels[:, -1]])] = True
-        open_[_anchored(labels, points, {ClickKind.BG: click_radius})] = True
-        out |= ~open_[labels]
     return out

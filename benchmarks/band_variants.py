@@ -160,13 +160,12 @@ def _zoom_components(predictor, radius: float) -> None:
     count towards the box."""
     import torch
 
-    from ntclick.clicks import Click
+    from ntclick.clicks import scale_clicks
 
     zoom_box = predictor.zoom_box
 
     def wrapped(classes, clicks):
-        h, w = classes.shape
-        points = [Click(min(x, w - 1.0), min(y, h - 1.0), k) for x, y, k in predictor._working_points(clicks)]
+        points = scale_clicks(clicks, (predictor.hrr_scale, predictor.hrr_scale), classes.shape)
         kept = click_components((classes != 0).cpu().numpy(), points, radius)
         return zoom_box(classes.masked_fill(torch.from_numpy(~kept).to(classes.device), 0), clicks)
 

@@ -134,7 +134,7 @@ class GuardedPrior:
 def components_prior(click_prior):
     """``click_prior`` whose foreground goes through :func:`ntclick.components.click_components`
     (clicks mapped onto the prior's grid as ``click_prior`` maps them)."""
-    from ntclick.clicks import Click, as_click, scale_point
+    from ntclick.clicks import as_click, scale_clicks
     from ntclick.components import click_components
 
     def prior(image, clicks, **kwargs):
@@ -142,11 +142,7 @@ def components_prior(click_prior):
         out = click_prior(image, clicks, **kwargs)
         h, w = image.shape[:2]
         scale = kwargs.get("scale", 1.0)
-        sx, sy = (scale, scale) if np.isscalar(scale) else scale
-        moved = []
-        for c in clicks:
-            x, y = scale_point(c.x, c.y, (sx, sy))
-            moved.append(Click(float(np.clip(x, 0, w - 1)), float(np.clip(y, 0, h - 1)), c.kind))
+        moved = scale_clicks(clicks, (scale, scale) if np.isscalar(scale) else scale, (h, w))
         out[:h, :w] = click_components(
             out[:h, :w] > 0.5, moved, click_radius=int(kwargs.get("click_radius", 5))
         )

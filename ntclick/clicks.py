@@ -32,6 +32,7 @@ __all__ = [
     "encode_disks",
     "click_pixel",
     "scale_point",
+    "scale_clicks",
 ]
 
 
@@ -120,6 +121,20 @@ def as_click(click: ClickLike) -> Click:
 def click_pixel(click: Click) -> tuple[int, int]:
     """The ``(row, col)`` pixel a click falls on."""
     return int(click.y), int(click.x)
+
+
+def scale_clicks(
+    clicks: Iterable[ClickLike], scale: tuple[float, float], shape: Sequence[int]
+) -> list[Click]:
+    """Clicks in original pixels -> the same clicks on a grid of ``shape`` = (h, w) resized by
+    ``scale`` = (sx, sy) (:func:`scale_point`), clipped into it: a click on the last original
+    pixel may land a hair outside."""
+    h, w = int(shape[0]), int(shape[1])
+    out = []
+    for c in map(as_click, clicks):
+        x, y = scale_point(c.x, c.y, scale)
+        out.append(Click(float(np.clip(x, 0, w - 1)), float(np.clip(y, 0, h - 1)), c.kind))
+    return out
 
 
 def scale_point(x: float, y: float, scale: tuple[float, float]) -> tuple[float, float]:

@@ -35,6 +35,7 @@ from ntclick.clicks import (
     ClickKind,
     ClickLike,
     clicks_from_arrays,
+    scale_clicks,
     scale_point,
     validate_clicks,
 )
@@ -532,9 +533,7 @@ class NTClickPredictor:
         if (hh, hw) != (h, w):  # above hrr.config.max_size: work on the cached working image
             soft = cv2.resize(soft, (hw, hh), interpolation=cv2.INTER_LINEAR)
             fbu = cv2.resize(fbu, (hw, hh), interpolation=cv2.INTER_NEAREST)
-            points = [
-                Click(min(x, hw - 1.0), min(y, hh - 1.0), kind) for x, y, kind in self._working_points(clicks)
-            ]
+            points = scale_clicks(clicks, (self.hrr_scale, self.hrr_scale), (hh, hw))
         mask = grabcut_band(
             self._hrr_image_u8,  # type: ignore[arg-type]
             soft,

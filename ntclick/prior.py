@@ -26,7 +26,7 @@ import cv2
 import numpy as np
 
 from ntclick.baselines.grabcut import GrabCutPredictor
-from ntclick.clicks import Click, ClickLike, as_click, encode_disks, scale_point
+from ntclick.clicks import ClickLike, as_click, encode_disks, scale_clicks
 from ntclick.fbu import as_bool_mask
 
 __all__ = ["PRIOR_KINDS", "click_prior", "ecp_input_maps"]
@@ -106,15 +106,9 @@ def click_prior(
         )
         out[:h, :w] = cv2.resize(small, (w, h), interpolation=cv2.INTER_LINEAR) > 0.5
         return out
-    moved = []
-    for c in clicks:
-        c = as_click(c)
-        x, y = scale_point(c.x, c.y, (sx, sy))
-        # Clip into the image: a click on the last original pixel may land a hair outside.
-        moved.append(Click(float(np.clip(x, 0, w - 1)), float(np.clip(y, 0, h - 1)), c.kind))
     grabcut = GrabCutPredictor(iterations=iterations, click_radius=click_radius)
     grabcut.set_image(image)
-    out[:h, :w] = grabcut.predict(moved, prev_mask=previous).mask
+    out[:h, :w] = grabcut.predict(scale_clicks(clicks, (sx, sy), (h, w)), prev_mask=previous).mask
     return out
 
 

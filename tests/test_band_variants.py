@@ -207,16 +207,14 @@ def test_zoom_components_frame_only_the_clicked_object():
     from ntclick.clicks import Click, ClickKind
 
     class Box:  # the predictor's zoom_box, recording the classes it is given
+        hrr_scale = 1.0  # working pixels are original pixels
+
         def __init__(self):
             self.seen = []
 
         def zoom_box(self, classes, clicks):
             self.seen.append(classes.clone())
             return None
-
-        @staticmethod
-        def _working_points(clicks):
-            return [(c.x, c.y, c.kind) for c in clicks]
 
     p = Box()
     variants._zoom_components(p, 5)

@@ -195,3 +195,14 @@ def test_encode_disks_marks_exactly_the_disk(x, y, kind, radius):
 def test_encode_disks_rejects_bad_arguments(shape, radius, scale, message):
     with pytest.raises(ValueError, match=message):
         encode_disks([Click(1, 1)], shape, radius=radius, scale=scale)
+
+
+def test_scale_clicks_maps_like_scale_point_and_clips_into_the_grid():
+    from ntclick.clicks import scale_clicks, scale_point
+
+    clicks = [Click(10, 20, "fg"), (99, 0, "nt"), Click(99.0, 49.0, "bg")]
+    out = scale_clicks(clicks, (0.5, 0.25), (12, 50))
+    assert [c.kind for c in out] == [ClickKind.FG, ClickKind.NT, ClickKind.BG]
+    assert (out[0].x, out[0].y) == scale_point(10, 20, (0.5, 0.25))
+    assert out[1].y == 0.0  # -0.375 on the grid: clipped at 0
+    assert (out[2].x, out[2].y) == (49.0, 11.0)  # (49.25, 11.875): clipped at the last column and row

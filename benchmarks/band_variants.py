@@ -34,7 +34,12 @@ chosen:
   colour rule made is undone (seventeenth round);
 - ``zoom-components``: the zoom-in box is framed on the first pass's object (fg and uncertain
   pixels) without its 8-connected components that hold no fg or nt click within ``--value`` px,
-  so a stray piece does not widen the crop (seventeenth round).
+  so a stray piece does not widen the crop (seventeenth round);
+- ``walk``: the band is decided by a random walker with a prior term (``random_walk``): the
+  band seeds' definite pixels are fixed, image edges (Lab colour differences) weigh the
+  4-neighbour smoothness, and ``--value`` weighs the pull towards ECP's soft mask;
+  ``walk-grabcut``: the pull is towards the shipped band step's answer instead (GrabCut's mask
+  smoothed along image edges; eighteenth round).
 
     python benchmarks/band_variants.py --weights weights/ntclick-tiny --variant ring --value 1 \\
         --dataset folder=data/bsds_val --out benchmarks/results/sixth_round
@@ -66,6 +71,8 @@ VARIANTS = (
     "components",
     "components-holes",
     "seed-components",
+    "walk",
+    "walk-grabcut",
     "zoom-components",
     "components-guard",
 )
@@ -233,6 +240,79 @@ def _components(predictor, radius: float, fill_holes: bool) -> None:
     predictor.predict = wrapped
 
 
+def _edge_weights(image: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Random-walker edge weights between 4-neighbours: exp(-beta |Lab difference|^2), beta
+    from the image's mean squared difference (as GrabCut's pairwise term)."""
+    lab = cv2.cvtColor(image, cv2.COLOR_RGB2LAB).astype(np.float32)
+    dx = ((lab[:, 1:] - lab[:, :-1]) ** 2).sum(-1)
+    dy = ((lab[1:] - lab[:-1]) ** 2).sum(-1)
+    beta = 1.0 / (2.0 * (dx.sum() + dy.sum()) / max(1, dx.size + dy.size) + 1e-6)
+    return np.exp(-beta * dx) + 1e-4, np.exp(-beta * dy) + 1e-4
+
+
+def random_walk(
+    image: np.ndarray, known: np.ndarray, values: np.ndarray, prior: np.ndarray, lam: float, iters: int = 300
+) -> np.ndarray:
+    """Minimise sum_edges w (x_i - x_j)^2 + lam * sum_unknown (x_i - prior_i)^2 with x fixed to
+    ``values`` where ``known`` (a random walker with a prior term), by Jacobi-preconditioned
+    conjugate gradients on the pixel grid.  float32 (H, W)."""
+    wx, wy = _edge_weights(image)
+    m = (~known).astype(np.float32)
+    deg = np.zeros(known.shape, np.float32)
+    deg[:, 1:] += wx
+    deg[:, :-1] += wx
+    deg[1:] += wy
+    deg[:-1] += wy
+
+    def neighbours(z: np.ndarray) -> np.ndarray:
+        out = np.zeros_like(z)
+        out[:, 1:] += wx * z[:, :-1]
+        out[:, :-1] += wx * z[:, 1:]
+        out[1:] += wy * z[:-1]
+        out[:-1] += wy * z[1:]
+        return out
+
+    prior = prior.astype(np.float32)
+    b = m * (lam * prior + neighbours(np.where(known, values, 0).astype(np.float32)))
+    diag = m * (deg + lam) + (1 - m)
+    z = m * prior
+    r = b - m * ((deg + lam) * z - neighbours(z))
+    pz = r / diag
+    p, rz = pz.copy(), float((r * pz).sum())
+    tol = 1e-3 * (float(np.sqrt((b * b).sum())) + 1e-9)
+    for _ in range(iters):
+        ap = m * ((deg + lam) * p - neighbours(p))
+        alpha = rz / (float((p * ap).sum()) + 1e-12)
+        z += alpha * p
+        r -= alpha * ap
+        if float(np.sqrt((r * r).sum())) < tol:
+            break
+        pz = r / diag
+        rz_new = float((r * pz).sum())
+        p, rz = pz + (rz_new / rz) * p, rz_new
+    return np.where(known, values, z)
+
+
+def _patch_walk(lam: float, prior_from: str) -> None:
+    """The band step decided by :func:`random_walk` from the band seeds' definite pixels, with
+    ECP's soft mask (``prior_from`` "soft") or GrabCut's answer ("grabcut") as the prior."""
+    import ntclick.band_grabcut as band
+
+    original = band.grabcut_band
+
+    def walk_band(image, soft, fbu, clicks, **kwargs):
+        seeds = band.band_seeds(soft, fbu, clicks, threshold=kwargs.get("threshold", 0.5))
+        known = (seeds == cv2.GC_FGD) | (seeds == cv2.GC_BGD)
+        if prior_from == "grabcut":
+            prior = original(image, soft, fbu, clicks, **kwargs).astype(np.float32)
+        else:
+            prior = soft
+        x = random_walk(image, known, (seeds == cv2.GC_FGD).astype(np.float32), prior, lam)
+        return x > 0.5
+
+    band.grabcut_band = walk_band
+
+
 def _patch_seeds(rule) -> None:
     """Apply ``rule(seeds, fbu, clicks) -> seeds`` after the package's band seeds, then paint
     the click disks again with the package's own rules."""
@@ -330,6 +410,8 @@ def main(argv: list[str] | None = None) -> int:
         band.grabcut_band = functools.partial(band.grabcut_band, **{key: int(args.value)})
     elif args.variant == "seed-components":
         _patch_seeds(lambda seeds, fbu, clicks: seed_components(seeds, clicks, args.value))
+    elif args.variant in ("walk", "walk-grabcut"):
+        _patch_walk(args.value, "grabcut" if args.variant == "walk-grabcut" else "soft")
     predictor = NTClickPredictor.from_pretrained(args.weights)
     if args.click_components:
         predictor.click_components = True

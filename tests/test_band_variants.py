@@ -242,3 +242,30 @@ def test_guarded_components_undo_only_what_ecp_was_not_sure_of():
     assert not out[9:11, 9:11].any()  # the hole stays open: it holds certain background
     fbu[9, 9] = UNCERTAIN
     assert variants.guarded_components(mask, fbu, [Click(6, 6, ClickKind.FG)], 5)[9:11, 9:11].all()
+
+
+def _two_halves():
+    """A dark left half and a bright right half, one known pixel column in each."""
+    image = np.zeros((20, 30, 3), np.uint8)
+    image[:, 15:] = 220
+    known = np.zeros((20, 30), bool)
+    known[:, 2] = known[:, 27] = True
+    values = np.zeros((20, 30), np.float32)
+    values[:, 27] = 1.0
+    return image, known, values
+
+
+def test_random_walk_labels_each_side_of_an_edge_from_its_own_seed():
+    image, known, values = _two_halves()
+    x = variants.random_walk(image, known, values, np.full((20, 30), 0.5, np.float32), lam=0.0)
+    assert (x[:, :15] < 0.1).all() and (x[:, 15:] > 0.9).all()  # the edge stops the walk
+    np.testing.assert_array_equal(x[known], values[known])  # known pixels keep their values
+
+
+def test_random_walk_prior_term_pulls_towards_the_prior():
+    image, known, values = _two_halves()
+    image[:] = 128  # no edge: without a prior the walk is a ramp between the seed columns
+    ramp = variants.random_walk(image, known, values, np.zeros((20, 30), np.float32), lam=0.0)
+    assert np.all(np.diff(ramp[10, 2:28]) > 0)
+    pulled = variants.random_walk(image, known, values, np.ones((20, 30), np.float32), lam=1.0)
+    assert (pulled[:, 3:27] > ramp[:, 3:27]).all()  # a prior of 1 raises every unknown pixel

@@ -34,6 +34,12 @@ def register(subparsers) -> None:
         help="a predictor setting stored with the weights, VALUE in JSON (e.g. zoom_in=true, "
         "grabcut_iterations=3); repeatable; default: ecp_size = the ECP's input size, the rest defaults",
     )
+    p.add_argument(
+        "--raw-weights",
+        action="store_true",
+        help="from a checkpoint trained with ema_decay, take the last step's weights instead of their "
+        "moving average (the default)",
+    )
     p.set_defaults(func=handler)
 
 
@@ -54,6 +60,13 @@ def handler(args: argparse.Namespace) -> int:
     from ntclick.train.export import export_weights
 
     settings = _parse_settings(args.setting)
-    folder = export_weights(args.ecp, args.hrr, args.out, predictor_config=settings or None, dtype=args.dtype)
+    folder = export_weights(
+        args.ecp,
+        args.hrr,
+        args.out,
+        predictor_config=settings or None,
+        dtype=args.dtype,
+        ema=False if args.raw_weights else None,
+    )
     print(f"wrote {folder / 'config.json'} and {folder / 'model.safetensors'}")
     return 0

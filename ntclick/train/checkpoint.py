@@ -103,29 +103,38 @@ def load_checkpoint(path: str | os.PathLike, task: str | None = None) -> dict[st
     return ckpt
 
 
-def model_from_checkpoint(path: str | os.PathLike, task: str) -> torch.nn.Module:
-    """Rebuild the network of a checkpoint (``task`` "ecp" or "hrr") with its trained weights."""
+def model_from_checkpoint(path: str | os.PathLike, task: str, *, ema: bool | None = None) -> torch.nn.Module:
+    """Rebuild the network of a checkpoint (``task`` "ecp" or "hrr") with its trained weights.
+
+    ``ema``: take the moving average of the weights (``TrainConfig.ema_decay``, stored as
+    ``"ema"``) instead of the raw ones; ``None`` (default) takes it when the checkpoint has one,
+    ``True`` requires it (``ValueError`` otherwise), ``False`` takes the raw weights.
+    """
     from ntclick.modeling import build_ecp, build_hrr
 
     ckpt = load_checkpoint(path, task)
+    if ema and "ema" not in ckpt:
+        raise ValueError(f"{path}: holds no moving average of the weights (trained without ema_decay)")
+    use_ema = "ema" in ckpt if ema is None else ema
     build = build_ecp if task == "ecp" else build_hrr
     model = build(ckpt["model_config"])
     try:
-        model.load_state_dict(ckpt["model"])
+        model.load_state_dict(ckpt["ema"]["model"] if use_ema else ckpt["model"])
     except RuntimeError as exc:
         raise ValueError(f"{path}: weights do not match the {task} config stored with them: {exc}") from None
     return model.eval()
 
 
-def load_network(source: str | os.PathLike, task: str) -> torch.nn.Module:
+def load_network(source: str | os.PathLike, task: str, *, ema: bool | None = None) -> torch.nn.Module:
     """The ``task`` ("ecp" or "hrr") network of a training checkpoint file (.pt), or of a weights
     folder / Hub repo id (the other network in it is ignored), in eval mode.  ``{data}``,
-    ``{repo}`` and ``~`` in a path are expanded as in configs."""
+    ``{repo}`` and ``~`` in a path are expanded as in configs.  ``ema``: for a checkpoint, see
+    :func:`model_from_checkpoint`; a weights folder holds one set of weights and ignores it."""
     from ntclick.train.config import expand_path
 
     path = expand_path(source)
     if path.is_file():
-        return model_from_checkpoint(path, task)
+        return model_from_checkpoint(path, task, ema=ema)
     from ntclick.hub import load_pretrained
 
     ecp, hrr, _ = load_pretrained(path if path.exists() else str(source))

@@ -82,6 +82,9 @@ class TrainConfig:
     betas: tuple[float, float] = (0.9, 0.999)
     warmup_steps: int = 500
     grad_clip: float = 1.0  # max global gradient norm; 0 disables clipping
+    # Moving average of the weights (ntclick.train.ema), decay per step; 0 = off.  When on,
+    # validation and checkpoint_best.pt use the average, and export takes it.
+    ema_decay: float = 0.0
     amp: str = "bf16"  # autocast dtype on CUDA: "none", "bf16" or "fp16"; CPU always runs float32
 
     # Bookkeeping.
@@ -150,6 +153,8 @@ class TrainConfig:
         for name in non_negative:
             if getattr(self, name) < 0:
                 raise ValueError(f"{name} must be >= 0, got {getattr(self, name)!r}")
+        if not 0.0 <= self.ema_decay < 1.0:
+            raise ValueError(f"ema_decay must be in [0, 1) (0 = off), got {self.ema_decay!r}")
         if self.max_fg_clicks < 1:
             raise ValueError(f"max_fg_clicks must be >= 1, got {self.max_fg_clicks}")
         for name in ("iterative_prob", "prior_from_previous_prob", "fbu_degrade_prob", "fbu_from_ecp_prob"):

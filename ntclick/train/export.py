@@ -19,6 +19,7 @@ def export_weights(
     *,
     predictor_config: Mapping[str, Any] | None = None,
     dtype: str | None = None,
+    ema: bool | None = None,
 ) -> Path:
     """Write ``config.json`` + ``model.safetensors`` (Hub layout) from the two networks.
 
@@ -27,7 +28,9 @@ def export_weights(
     (e.g. a new ECP with the HRR of released weights).  ``predictor_config`` (keys of
     ``ntclick.hub.PREDICTOR_DEFAULTS``) defaults to ``{"ecp_size": <ECP's input_size>}``, and
     ``ecp_size`` is filled in the same way when it is missing; ``dtype`` (e.g. ``"float16"``)
-    converts the weights.  Returns the folder.
+    converts the weights; ``ema`` chooses between a checkpoint's moving average of the weights and
+    its raw weights (default: the average when there is one; ``model_from_checkpoint``).
+    Returns the folder.
     """
     from ntclick.hub import PREDICTOR_DEFAULTS, save_pretrained
 
@@ -35,7 +38,7 @@ def export_weights(
     unknown = sorted(set(settings) - set(PREDICTOR_DEFAULTS))
     if unknown:
         raise ValueError(f"unknown predictor setting(s) {unknown}; known: {sorted(PREDICTOR_DEFAULTS)}")
-    ecp = load_network(ecp_checkpoint, "ecp")
-    hrr = load_network(hrr_checkpoint, "hrr")
+    ecp = load_network(ecp_checkpoint, "ecp", ema=ema)
+    hrr = load_network(hrr_checkpoint, "hrr", ema=ema)
     settings.setdefault("ecp_size", ecp.config.input_size)
     return save_pretrained(out_dir, ecp, hrr, predictor_config=settings, dtype=dtype)

@@ -16,7 +16,9 @@ the sample stream).  Per step:
   (:mod:`ntclick.train.ecp_guidance`) instead of the morphological recipe.
 
 AdamW (no weight decay on biases, norms and position embeddings), linear warm-up then cosine
-decay, gradient-norm clipping, bf16/fp16 autocast on CUDA (a GradScaler for fp16).
+decay, gradient-norm clipping, bf16/fp16 autocast on CUDA (a GradScaler for fp16).  With
+``ema_decay`` a moving average of the weights (:mod:`ntclick.train.ema`) is updated after every
+step; validation and ``checkpoint_best.pt`` then use the average, and checkpoints hold both.
 
 Determinism: data depend only on (seed, step, rank) (:mod:`ntclick.train.dataset`), and
 torch's global generator (drop path) is re-seeded from (seed, rank, step) at every step, so
@@ -71,6 +73,7 @@ from ntclick.train.distributed import (
     wrap_model,
 )
 from ntclick.train.ecp_guidance import load_frozen_ecp, predict_crop_fbu
+from ntclick.train.ema import ModelEMA
 from ntclick.train.losses import ecp_loss, fbu_targets, hrr_loss
 from ntclick.train.metrics_log import MetricsLog, plot_loss_curve
 from ntclick.train.sources import build_sources
@@ -103,6 +106,7 @@ class TrainResult:
     val: dict[str, float] | None
     model: nn.Module  # the trained network (unwrapped from DDP), on the training device
     best: dict[str, Any] | None = None  # clicker validation: the best score, its step and checkpoint
+    ema: nn.Module | None = None  # with ema_decay: the moving average of the weights (eval mode)
 
 
 def build_model(config: TrainConfig) -> nn.Module:
@@ -571,6 +575,14 @@ def _train(
     else:
         random.seed(config.seed + ctx.rank)
         np.random.seed(config.seed + ctx.rank)  # noqa: NPY002 - seeds the global state for user code
+    ema = None
+    if config.ema_decay > 0:
+        # A resumed run without a saved average (EMA switched on later) starts it here.
+        ema = ModelEMA(model, config.ema_decay, updates=step)
+        if ckpt is not None and "ema" in ckpt:
+            ema.load_state_dict(ckpt["ema"])
+    # What validation and checkpoint_best.pt judge: the average when there is one.
+    judged = ema.module if ema is not None else model
     stop = min(config.steps, stop_at_step) if stop_at_step is not None else config.steps
 
     use_ecp = config.task == "hrr" and config.fbu_from_ecp
@@ -635,13 +647,14 @@ def _train(
                 "scaler": scaler.state_dict(),
                 "rng": capture_rng_state(),
                 **({"best": best} if best is not None else {}),
+                **({"ema": ema.state_dict()} if ema is not None else {}),
             },
         )
 
     def validate_clicker() -> None:
         nonlocal best
         assert clicker_val is not None
-        scores = clicker_val(model, ctx.device, ctx.rank, ctx.world_size)
+        scores = clicker_val(judged, ctx.device, ctx.rank, ctx.world_size)
         improved = is_better(scores, best)
         if improved:
             best = {"noc": scores["noc"], "miou5": scores["miou5"], "step": step, "spec": clicker_val.spec()}
@@ -670,6 +683,8 @@ def _train(
         scaler.step(optimizer)
         scaler.update()
         scheduler.step()
+        if ema is not None:
+            ema.update(model)
         step += 1
         bar.update(1)
         loss_sum += loss.detach().double()
@@ -698,7 +713,7 @@ def _train(
             extra_sums.clear()
         at_val_point = config.val_every and step % config.val_every == 0 and step != stop
         if val_stream is not None and at_val_point:
-            val_metrics = _validate(ddp_model, val_stream, config, ctx, autocast)
+            val_metrics = _validate(judged, val_stream, config, ctx, autocast)
             if log is not None:
                 log.write({"step": step, "split": "val", **val_metrics})
         if clicker_val is not None and at_val_point:
@@ -712,7 +727,7 @@ def _train(
     bar.close()
 
     if val_stream is not None and step == config.steps:
-        val_metrics = _validate(ddp_model, val_stream, config, ctx, autocast)
+        val_metrics = _validate(judged, val_stream, config, ctx, autocast)
         if log is not None:
             log.write({"step": step, "split": "val", **val_metrics})
     if clicker_val is not None and step == config.steps:
@@ -732,4 +747,5 @@ def _train(
         val=val_metrics,
         model=model,
         best=None if best is None else {**best, "checkpoint": out / BEST_CHECKPOINT},
+        ema=None if ema is None else ema.module,
     )

@@ -494,3 +494,19 @@ def test_clicker_pool_works_in_a_forked_child() -> None:
     assert _map_in_clicker_pool() == [1, 2, 3]  # the parent's pool now has threads
     with multiprocessing.get_context("fork").Pool(1) as pool:
         assert pool.apply_async(_map_in_clicker_pool).get(timeout=60) == [1, 2, 3]
+
+
+def test_keep_every_keeps_a_checkpoint_per_multiple_across_a_resume(tmp_path: Path) -> None:
+    data = make_bsds(tmp_path / "bsds")
+    config = tiny_config("ecp", data, steps=6, keep_every=2, ckpt_every=5)
+    train(config, tmp_path / "run", progress=False, stop_at_step=3)
+    train(config, tmp_path / "run", resume=True, progress=False)
+    kept = sorted(p.name for p in (tmp_path / "run").glob("checkpoint_step*.pt"))
+    assert kept == ["checkpoint_step2.pt", "checkpoint_step4.pt", "checkpoint_step6.pt"]
+    # Each kept file is the run's state at its step: the same weights as a run stopped there.
+    stopped = train(config, tmp_path / "stopped", progress=False, stop_at_step=4)
+    four = load_checkpoint(tmp_path / "run" / "checkpoint_step4.pt", "ecp")
+    assert four["step"] == 4 and _state_equal(four["model"], load_checkpoint(stopped.checkpoint)["model"])
+    assert not _state_equal(four["model"], load_checkpoint(tmp_path / "run" / "checkpoint_step6.pt")["model"])
+    with pytest.raises(ValueError, match="keep_every must be >= 0"):
+        tiny_config("ecp", data, keep_every=-1)

@@ -92,6 +92,7 @@ class TrainConfig:
     num_workers: int = 4
     log_every: int = 10
     ckpt_every: int = 500
+    keep_every: int = 0  # also keep checkpoint_step<N>.pt at every multiple of this step (0 = none)
     val_every: int = 0  # 0: validate only at the end (when val_data or val_clicker_data is set)
     # ECP: clicker validation (ntclick.train.clicker_validation): NoC of the predictor on held-out
     # objects at every validation point; the best checkpoint is kept as checkpoint_best.pt.
@@ -140,6 +141,7 @@ class TrainConfig:
             "weight_decay",
             "num_workers",
             "val_every",
+            "keep_every",
             "val_clicker_objects",
             "max_bg_clicks",
             "max_nt_clicks",

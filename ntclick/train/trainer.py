@@ -27,7 +27,8 @@ a run resumed from a checkpoint continues bit for bit as if never stopped.
 Outputs in ``out_dir`` (rank 0): ``config.json``, ``metrics.jsonl``, ``loss_curve.png``,
 ``checkpoint_last.pt``; with clicker validation (``val_clicker_data``, ECP) also
 ``checkpoint_best.pt``, the checkpoint with the fewest clicks to ``val_clicker_target`` so far
-(:mod:`ntclick.train.clicker_validation`).
+(:mod:`ntclick.train.clicker_validation`); with ``keep_every``, ``checkpoint_step<N>.pt`` at
+every multiple N of it.
 """
 
 from __future__ import annotations
@@ -720,6 +721,8 @@ def _train(
             validate_clicker()
         if step % config.ckpt_every == 0 and step != stop:
             write_checkpoint()
+        if config.keep_every and step % config.keep_every == 0:
+            write_checkpoint(out / f"checkpoint_step{step}.pt")  # kept: never overwritten by a later step
         if max_minutes is not None and step != stop and _out_of_time(started, max_minutes, ctx):
             if ctx.is_main:
                 print(f"ntclick train: stopping at step {step} after {max_minutes:g} minutes (--max-minutes)")

@@ -272,16 +272,19 @@ def random_walk(
         out[:-1] += wy * z[1:]
         return out
 
+    def apply(z: np.ndarray) -> np.ndarray:  # the system's matrix on the unknown pixels
+        return m * ((deg + lam) * z - neighbours(z))
+
     prior = prior.astype(np.float32)
     b = m * (lam * prior + neighbours(np.where(known, values, 0).astype(np.float32)))
     diag = m * (deg + lam) + (1 - m)
     z = m * prior
-    r = b - m * ((deg + lam) * z - neighbours(z))
+    r = b - apply(z)
     pz = r / diag
     p, rz = pz.copy(), float((r * pz).sum())
     tol = 1e-3 * (float(np.sqrt((b * b).sum())) + 1e-9)
     for _ in range(iters):
-        ap = m * ((deg + lam) * p - neighbours(p))
+        ap = apply(p)
         alpha = rz / (float((p * ap).sum()) + 1e-12)
         z += alpha * p
         r -= alpha * ap

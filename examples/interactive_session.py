@@ -14,6 +14,8 @@ plays this part), so that the next click corrects the last answer instead of sta
 With the bundled weights that is a trade (docs/predictor.md, "The previous mask"): about a
 fifth as many clicks that make the mask clearly worse, but more clicks to reach 90% IoU on
 BSDS val, so the default is the clicks alone.  The GrabCut baseline never gets it.
+``--click-guard`` turns on ``click_guard``: each click is held to a plausible correction of
+the previous answer (fewer clicks that wreck the mask; docs/predictor.md, "Options").
 """
 
 from __future__ import annotations
@@ -47,7 +49,8 @@ def make_predictor(args: argparse.Namespace):
         return GrabCutPredictor()
     from ntclick import NTClickPredictor
 
-    return NTClickPredictor.from_pretrained(args.weights, device=args.device)
+    overrides = {"click_guard": True} if args.click_guard else {}
+    return NTClickPredictor.from_pretrained(args.weights, device=args.device, **overrides)
 
 
 def takes_prev_mask(predictor) -> bool:
@@ -74,7 +77,14 @@ def main() -> None:
     parser.add_argument(
         "--prev-mask", action="store_true", help="also pass the last mask (steadier, slower to converge)"
     )
+    parser.add_argument(
+        "--click-guard",
+        action="store_true",
+        help="hold each click to a plausible correction (with --weights)",
+    )
     args = parser.parse_args()
+    if args.click_guard and args.baseline:
+        parser.error("--click-guard applies to --weights, not to --baseline")
 
     image = load_image(IMAGE)
     predictor = make_predictor(args)

@@ -61,6 +61,7 @@ PREDICTOR_DEFAULTS: dict[str, Any] = {
     "brs_steps": 0,
     "grabcut_iterations": 0,
     "click_components": False,
+    "click_guard": False,
 }
 
 _DTYPES = {

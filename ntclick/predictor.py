@@ -11,14 +11,18 @@ The pipeline (DESIGN.md sections 3-5)::
         click disks at the ECP input -> ECP logits -> upsampled to the HRR working size -> argmax
         = FBU map -> HRR(features, FBU) = soft mask -> padding cropped, resized to the original
         size -> mask = soft > mask_threshold -> with ``grabcut_iterations``, GrabCut decides the
-        uncertain band at the working size (``ntclick.band_grabcut``)
+        uncertain band at the working size (``ntclick.band_grabcut``) -> with ``click_guard``, the
+        last click is checked against the answer to the clicks before it (``ntclick.click_guard``)
 
 Like SAM's predictor it is stateless per call: ``predict`` takes the whole click list each time,
-so undo is dropping the last click, and the same call always gives the same answer.
+so undo is dropping the last click, and the same call always gives the same answer (with
+``click_guard`` the answers to the list's prefixes are cached, which changes the cost, not the
+answer).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import os
 from collections.abc import Iterable, Sequence
@@ -30,6 +34,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from ntclick.click_guard import GuardSettings, guard_mask
 from ntclick.clicks import (
     Click,
     ClickKind,
@@ -128,6 +133,20 @@ class NTClickPredictor:
             connected-component passes per click (about 25 ms at 1 Mpx, 0.3-0.5 s at 16 Mpx on one
             CPU core); :meth:`predict_torch` never does it.  Default False (off): it drops the
             unclicked pieces of many-piece thin structures.
+        click_guard: if True, :meth:`predict` holds the last click to a plausible correction
+            of the answer to the clicks before it (:func:`ntclick.click_guard.guard_mask`): a bg
+            click may not grow the mask, an fg click may not shrink it (beyond
+            ``GuardSettings.wrong``), and an fg click that floods the image keeps only the
+            added region around it (growth measured against the largest earlier answer, so a
+            mask one bg click shrank too far may grow back).  That previous answer is
+            ``prev_mask`` when given, otherwise the predictor's own (guarded) answer to
+            ``clicks[:-1]``, so the result stays a function of the image and the ordered clicks:
+            answers to the current click list's prefixes are cached per image (packed bits,
+            H * W / 8 bytes each), and a click list that does not extend a cached one is
+            answered prefix by prefix (one prediction per click).  The soft mask and FBU map
+            follow the changed pixels.  Default False (off).
+        guard_settings: the thresholds of ``click_guard`` (:class:`ntclick.click_guard.GuardSettings`;
+            its defaults when None).  Not stored with the weights.
 
     Not thread-safe: one predictor holds one image.
     """
@@ -154,6 +173,8 @@ class NTClickPredictor:
         brs_steps: int = 0,
         grabcut_iterations: int = 0,
         click_components: bool = False,
+        click_guard: bool = False,
+        guard_settings: GuardSettings | None = None,
     ) -> None:
         for name, net in (("ecp", ecp), ("hrr", hrr)):
             if not isinstance(net, torch.nn.Module) or not hasattr(net, "config"):
@@ -184,6 +205,10 @@ class NTClickPredictor:
             )
         self.grabcut_iterations = _non_negative_int("grabcut_iterations", grabcut_iterations)
         self.click_components = bool(click_components)
+        self.click_guard = bool(click_guard)
+        if guard_settings is not None and not isinstance(guard_settings, GuardSettings):
+            raise TypeError(f"guard_settings must be a GuardSettings, got {type(guard_settings).__name__}")
+        self.guard_settings = guard_settings or GuardSettings()
         self.reset_image()
 
     # ------------------------------------------------------------------ weights
@@ -206,9 +231,12 @@ class NTClickPredictor:
         ``name_or_path``: a local folder holding ``config.json`` and ``model.safetensors``
         (never touches the network) or a Hub repo id (``"org/name"``) fetched through the
         Hugging Face cache; ``HF_HUB_OFFLINE=1`` or ``local_files_only=True`` use the cache only.
-        ``overrides`` (``ecp_size``, ``mask_threshold``, ``clamp_to_fbu``, ``refine``, ``zoom_in``, ``brs_steps``, ``grabcut_iterations``, ``click_components``) replace the settings
-        stored in ``config.json``.  See :func:`ntclick.hub.load_pretrained` for the errors.
+        ``overrides`` (``ecp_size``, ``mask_threshold``, ``clamp_to_fbu``, ``refine``, ``zoom_in``,
+        ``brs_steps``, ``grabcut_iterations``, ``click_components``, ``click_guard``) replace the
+        settings stored in ``config.json``; ``guard_settings`` may be given too (never stored).
+        See :func:`ntclick.hub.load_pretrained` for the errors.
         """
+        guard_settings = overrides.pop("guard_settings", None)
         unknown = sorted(set(overrides) - set(PREDICTOR_DEFAULTS))
         if unknown:
             raise TypeError(f"unknown predictor settings {unknown}; known: {sorted(PREDICTOR_DEFAULTS)}")
@@ -222,7 +250,7 @@ class NTClickPredictor:
             dtype=dtype,
         )
         settings = {**settings, **overrides}
-        return cls(ecp, hrr, device=device, dtype=dtype, **settings)
+        return cls(ecp, hrr, device=device, dtype=dtype, guard_settings=guard_settings, **settings)
 
     @property
     def predictor_config(self) -> dict[str, Any]:
@@ -236,6 +264,7 @@ class NTClickPredictor:
             "brs_steps": self.brs_steps,
             "grabcut_iterations": self.grabcut_iterations,
             "click_components": self.click_components,
+            "click_guard": self.click_guard,
         }
 
     def describe(self) -> dict[str, Any]:
@@ -259,6 +288,8 @@ class NTClickPredictor:
             "dtype": str(self.dtype).removeprefix("torch."),
             "weights": digest.hexdigest()[:16],
             **self.predictor_config,
+            # The thresholds decide nothing while the guard is off.
+            **({"guard_settings": dataclasses.asdict(self.guard_settings)} if self.click_guard else {}),
         }
 
     def save_pretrained(self, folder: str | os.PathLike, *, dtype: str | torch.dtype | None = None) -> Path:
@@ -288,6 +319,10 @@ class NTClickPredictor:
         self._hrr_padded_hw: tuple[int, int] | None = None
         self._hrr_features: Any = None
         self._hrr_image_u8: np.ndarray | None = None  # (hh, hw, 3) uint8 working-size image, for zoom-in
+        # click_guard: packed masks answered for the current click list's prefixes, and the
+        # settings they were answered with (a change of settings empties it).
+        self._answers: dict[tuple[Click, ...], tuple[np.ndarray, int]] = {}
+        self._answers_settings: tuple | None = None
 
     @property
     def is_image_set(self) -> bool:
@@ -450,8 +485,9 @@ class NTClickPredictor:
                 (H, W) mask at the original resolution (bool, 0/1 or 0/255).  ECP's GrabCut
                 prior then starts from it instead of from the clicks alone, so that one more
                 click corrects the last mask rather than starting over (SAM's ``mask_input``
-                plays this part).  Needs an ECP with a prior channel (``ecp.config.prior``).
-                The predictor keeps no state: pass it on every call where you want it.
+                plays this part).  Needs an ECP with a prior channel (``ecp.config.prior``)
+                unless ``click_guard`` is on, which then checks the last click against it
+                instead of against its own answer to the earlier clicks.
 
         Returns:
             :class:`~ntclick.prediction.Prediction` at the original resolution (H, W): ``mask``
@@ -462,18 +498,29 @@ class NTClickPredictor:
             RuntimeError: no image set.
             ValueError: a click outside the image, non-finite, of unknown kind/label, or both
                 ``clicks`` and ``point_coords``/``point_labels`` given; ``prev_mask`` not a
-                binary mask of the image's size, or given to an ECP without a prior channel.
+                binary mask of the image's size, or given to an ECP without a prior channel
+                while ``click_guard`` is off.
         """
         self._require_image()
         parsed = self._parse_clicks(clicks, point_coords, point_labels)
         h, w = self.original_size  # type: ignore[misc]
-        previous = None if prev_mask is None else self._working_mask(prev_mask)
         if not parsed:
             return Prediction(
                 mask=np.zeros((h, w), dtype=bool),
                 soft=np.zeros((h, w), dtype=np.float32),
                 fbu=np.full((h, w), BG, dtype=np.uint8),
             )
+        # prev_mask feeds ECP's prior when it has one, and click_guard when it is on.
+        use_prior = prev_mask is not None and (self.ecp.config.prior != "none" or not self.click_guard)
+        previous = self._working_mask(prev_mask) if use_prior else None
+        prediction = self._predict_parsed(parsed, previous)
+        if self.click_guard:
+            given = None if prev_mask is None else as_bool_mask(prev_mask, "prev_mask", (h, w))
+            prediction = self._guard(prediction, parsed, given)
+        return prediction
+
+    def _predict_parsed(self, parsed: list[Click], previous: np.ndarray | None) -> Prediction:
+        """:meth:`predict` for validated, non-empty clicks, before ``click_guard``."""
         soft, fbu = self._predict_clicks(parsed, previous)
         soft_np = soft[0].cpu().numpy()
         fbu_np = fbu[0].cpu().numpy()
@@ -487,6 +534,43 @@ class NTClickPredictor:
         if self.click_components:
             mask, soft_np, fbu_np = self._click_components(mask, soft_np, fbu_np, parsed)
         return Prediction(mask=mask, soft=soft_np, fbu=fbu_np)
+
+    def _guard(self, prediction: Prediction, clicks: list[Click], given: np.ndarray | None) -> Prediction:
+        """See ``click_guard``: ``given`` is the caller's ``prev_mask`` (bool, original size)."""
+        settings = (tuple(sorted(self.predictor_config.items())), self.guard_settings)
+        if settings != self._answers_settings:
+            self._answers, self._answers_settings = {}, settings
+        key = tuple(clicks)
+        mask = prediction.mask
+        if len(clicks) >= 2:
+            largest = None
+            if given is not None:
+                previous = given
+            else:
+                previous = self._own_answer(clicks[:-1])
+                largest = max(area for k, (_, area) in self._answers.items() if k == key[: len(k)])
+            guarded = guard_mask(previous, mask, clicks[-1], self.guard_settings, largest=largest)
+            changed = guarded != mask
+            if changed.any():
+                soft, fbu = prediction.soft, prediction.fbu
+                soft[changed] = guarded[changed]
+                fbu[changed] = np.where(guarded[changed], FG, BG)
+                prediction = Prediction(mask=guarded, soft=soft, fbu=fbu)
+                mask = guarded
+        # Keep only this list's prefixes; an answer that depended on a caller's prev_mask is
+        # not the predictor's own, so it is not cached.
+        self._answers = {k: v for k, v in self._answers.items() if k == key[: len(k)]}
+        if given is None:
+            self._answers[key] = (np.packbits(mask, axis=-1), int(np.count_nonzero(mask)))
+        return prediction
+
+    def _own_answer(self, clicks: list[Click]) -> np.ndarray:
+        """The guarded bool mask for ``clicks`` (non-empty), from the cache or prefix by prefix."""
+        w = self.original_size[1]  # type: ignore[index]
+        known = next((n for n in range(len(clicks), 0, -1) if tuple(clicks[:n]) in self._answers), 0)
+        for n in range(known + 1, len(clicks) + 1):
+            self._guard(self._predict_parsed(clicks[:n], None), clicks[:n], None)
+        return np.unpackbits(self._answers[tuple(clicks)][0], axis=-1, count=w).astype(bool)
 
     def _click_components(
         self, mask: np.ndarray, soft: np.ndarray, fbu: np.ndarray, clicks: Sequence[Click]
@@ -755,5 +839,6 @@ class NTClickPredictor:
             f"device={str(self.device)!r}, dtype={str(self.dtype).removeprefix('torch.')!r}, "
             f"ecp_size={self.ecp_size}, mask_threshold={self.mask_threshold}, clamp_to_fbu={self.clamp_to_fbu}, "
             f"refine={self.refine}, zoom_in={self.zoom_in}, brs_steps={self.brs_steps}, "
-            f"grabcut_iterations={self.grabcut_iterations}, click_components={self.click_components})"
+            f"grabcut_iterations={self.grabcut_iterations}, click_components={self.click_components}, "
+            f"click_guard={self.click_guard})"
         )

@@ -78,8 +78,8 @@ def test_eval_cli_user_errors_are_one_line(data_root, tmp_path, capsys):
     assert "folder not found" in capsys.readouterr().err
     assert main(_argv(f"folder={data_root}", tmp_path, "--no-refine")) == 2
     assert (
-        "--refine/--no-refine, --zoom-in, --brs-steps, --grabcut-iterations, --click-components and --ecp-size "
-        "apply to --weights" in capsys.readouterr().err
+        "--refine/--no-refine, --zoom-in, --brs-steps, --grabcut-iterations, --click-components, "
+        "--click-guard and --ecp-size apply to --weights" in capsys.readouterr().err
     )
 
 
@@ -312,8 +312,12 @@ def test_eval_cli_prev_mask_needs_a_prior_ecp_and_reaches_it(
     assert iou(given[0], sample.gt) == pytest.approx(record.ious[0])
 
 
-def test_eval_cli_click_components_flag_reaches_the_predictor(
-    data_root, tmp_path, tiny_weights, monkeypatch, capsys
+@pytest.mark.parametrize(
+    "setting, on, off",
+    [("click_components", "cc", "no-cc"), ("click_guard", "guard", "no-guard")],
+)
+def test_eval_cli_on_off_flags_reach_the_predictor(
+    data_root, tmp_path, tiny_weights, monkeypatch, capsys, setting, on, off
 ):
     from ntclick.eval import read_jsonl
     from ntclick.predictor import NTClickPredictor
@@ -322,20 +326,18 @@ def test_eval_cli_click_components_flag_reaches_the_predictor(
     real = NTClickPredictor.predict
 
     def spy(self, *args, **kwargs):
-        seen.append(self.click_components)
+        seen.append(getattr(self, setting))
         return real(self, *args, **kwargs)
 
     monkeypatch.setattr(NTClickPredictor, "predict", spy)
-    for flag, suffix, value in (
-        ("--click-components", "cc", True),
-        ("--no-click-components", "no-cc", False),
-    ):
+    flag = "--" + setting.replace("_", "-")
+    for arg, suffix, value in ((flag, on, True), (flag.replace("--", "--no-"), off, False)):
         seen.clear()
         out = tmp_path / suffix
-        assert main(_tiny_ecp_only_argv(tiny_weights, data_root, out, flag)) == 0
+        assert main(_tiny_ecp_only_argv(tiny_weights, data_root, out, arg)) == 0
         assert seen == [value, value]
         (record,) = read_jsonl(out / f"ntclick-tiny-ecp-only-{suffix}_folder_standard.jsonl")
         # stored with the result, so resumes tell the two apart
-        assert record.predictor["click_components"] is value
-    assert main(_argv(f"folder={data_root}", tmp_path, "--click-components")) == 2
-    assert "--click-components" in capsys.readouterr().err
+        assert record.predictor[setting] is value
+    assert main(_argv(f"folder={data_root}", tmp_path, flag)) == 2
+    assert flag in capsys.readouterr().err

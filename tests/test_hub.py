@@ -72,6 +72,7 @@ def test_save_then_load_gives_identical_outputs(tmp_path, no_network):
         "brs_steps": 0,
         "grabcut_iterations": 0,
         "click_components": False,
+        "click_guard": False,
     }
     assert config["ecp"] == ecp.config.to_dict() and config["hrr"] == hrr.config.to_dict()
     with safe_open(folder / "model.safetensors", "pt") as f:

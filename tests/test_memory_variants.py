@@ -84,3 +84,21 @@ def test_unknown_variant_and_first_click_value_are_refused(capsys):
     with pytest.raises(SystemExit):
         memory.main(["--variant", "merge", "--value", "1"])
     assert "--value must be >= 2" in capsys.readouterr().err
+
+
+def test_guard_holds_the_last_click_to_its_direction():
+    a = np.zeros((10, 10), bool)
+    a[0:3, 0:3] = True
+    flooded = np.ones((10, 10), bool)
+    one, two = [Click(1, 1, ClickKind.FG)], [Click(1, 1, ClickKind.FG), Click(8, 8, ClickKind.BG)]
+    for variant, given in (("guard", None), ("guard-prior", a)):
+        inner = _Scripted([a, flooded])
+        p = memory.MemoryPredictor(inner, variant, start=2, wrong=1.1, flood=3.0, reach=0.5)
+        p.set_image(np.zeros((10, 10, 3), np.uint8))
+        p.predict(one)
+        # a bg click that grew the mask keeps only what the last answer held
+        np.testing.assert_array_equal(p.predict(two).soft > 0.49, a)
+        if given is None:
+            assert inner.given[1] is None  # "guard" alone does not hand the mask on
+        else:
+            np.testing.assert_array_equal(inner.given[1], given)

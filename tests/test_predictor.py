@@ -451,3 +451,61 @@ def test_zoom_in_runs_a_second_pass_from_the_second_click(monkeypatch):
     assert len(calls) == 4 and calls[-1] == (128, 128)  # the 128 x 128 box at ecp_size 128
     assert one.mask.shape == two.mask.shape == (256, 512)
     assert p.predictor_config["zoom_in"] is True
+
+
+# --------------------------------------------------------------------------- click_guard
+
+
+def _all_foreground(h: int, w: int) -> np.ndarray:
+    return np.full((h, w), 2)
+
+
+def test_click_guard_repairs_against_prev_mask(monkeypatch):
+    p = make_predictor(refine=False, click_guard=True)
+    assert p.predictor_config["click_guard"] is True and "click_guard=True" in repr(p)
+    p.set_image(random_image(64, 80))
+    force_fbu_logits(p, monkeypatch, _all_foreground)  # ECP claims the whole image
+    square = np.zeros((64, 80), bool)
+    square[20:40, 20:40] = True  # 400 px: 12.8 times less than the whole image
+    # A bg click cannot grow the mask: only what the previous mask held survives.
+    pred = p.predict([Click(30, 30, "fg"), Click(70, 5, "bg")], prev_mask=square)
+    np.testing.assert_array_equal(pred.mask, square)
+    np.testing.assert_array_equal(pred.soft[~square], 0.0)
+    assert (pred.fbu[~square] == BG).all()
+    # An fg click that floods keeps the previous mask, the added part near the click and its disk.
+    pred = p.predict([Click(30, 30, "fg"), Click(45, 30, "fg")], prev_mask=square)
+    assert pred.mask[square].all() and pred.mask[30, 45] and pred.mask[30, 48]
+    assert not pred.mask[:10].any() and not pred.mask[:, 60:].any() and pred.mask.sum() < 700
+    # Off, the forced flood is the answer.
+    p.click_guard = False
+    assert p.predict([Click(30, 30, "fg"), Click(45, 30, "fg")]).mask.all()
+    # prev_mask needs the prior channel when the guard does not read it.
+    with pytest.raises(ValueError, match="prev_mask needs an ECP with a prior channel"):
+        p.predict([Click(30, 30, "fg")], prev_mask=square)
+
+
+def test_click_guard_answer_depends_only_on_image_and_clicks(monkeypatch):
+    image = random_image(48, 64, seed=3)
+    clicks = [Click(30, 20, "fg"), Click(5, 5, "bg"), Click(40, 30, "fg"), Click(60, 40, "bg")]
+    a = make_predictor(refine=False, click_guard=True)
+    a.set_image(image)
+    calls = []
+    forward = a.ecp.forward
+    monkeypatch.setattr(a.ecp, "forward", lambda *args: calls.append(1) or forward(*args))
+    step_by_step = [a.predict(clicks[:k]).mask for k in range(1, len(clicks) + 1)]
+    assert len(calls) == len(clicks)  # one ECP pass per click: each earlier answer was cached
+    b = make_predictor(refine=False, click_guard=True)
+    b.set_image(image)
+    at_once = b.predict(clicks)  # answered prefix by prefix
+    np.testing.assert_array_equal(at_once.mask, step_by_step[-1])
+    # Undo the last click: one pass, checked against the cached answer before it.
+    np.testing.assert_array_equal(a.predict(clicks[:3]).mask, step_by_step[2])
+    assert len(calls) == len(clicks) + 1
+    # A changed setting empties the cache: the first click is answered again.
+    a.mask_threshold = 0.4
+    a.predict(clicks[:2])
+    assert len(calls) == len(clicks) + 3
+    # So does a new image.
+    a.set_image(random_image(48, 64, seed=4))
+    a.predict(clicks[:2])
+    assert len(calls) == len(clicks) + 5

@@ -64,3 +64,22 @@ def test_interactive_session_with_grabcut(tmp_path):
     # The baseline gets no previous mask even when asked (measured worse with it).
     run("interactive_session.py", "--baseline", "grabcut", "--prev-mask", "--out-dir", "t", cwd=tmp_path)
     assert np.array_equal(images[-1], load_image(tmp_path / "t" / "step06_overlay.png"))
+
+
+def test_interactive_session_click_guard(tmp_path):
+    """--click-guard reaches the predictor: with the bundled weights the third click (fg on the
+    cat's chest) floods without the guard and is held back with it; the first click is alike."""
+    guarded = run("interactive_session.py", "--click-guard", "--out-dir", "g", cwd=tmp_path)
+    run("interactive_session.py", "--out-dir", "p", cwd=tmp_path)
+    first = [load_image(tmp_path / d / "step01_overlay.png") for d in "gp"]
+    third = [load_image(tmp_path / d / "step03_overlay.png") for d in "gp"]
+    assert np.array_equal(*first) and not np.array_equal(*third)
+    assert guarded.count("click ") == 6
+    result = subprocess.run(
+        [sys.executable, str(EXAMPLES / "interactive_session.py"), "--baseline", "grabcut", "--click-guard"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 2 and "--click-guard applies to --weights" in result.stderr

@@ -78,3 +78,46 @@ def test_prev_mask_records_are_refused():
     record = {"settings": {"prev_mask": True}, "clicks": [], "ious": []}
     with pytest.raises(ValueError, match="prev-mask"):
         replay.replay(None, None, record)
+
+
+def test_drop_clicks_and_their_replay_with_steps_switched_off():
+    from types import SimpleNamespace
+
+    from ntclick.prediction import Prediction
+
+    assert replay.drop_clicks([0.5, 0.9, 0.4, 0.45, 0.1], 0.3) == [2, 4]
+    assert replay.drop_clicks([0.5, 0.3], 0.3) == []  # a fall of exactly the threshold is no drop
+
+    gt = np.zeros((10, 10), bool)
+    gt[2:6, 2:6] = True
+
+    class Scripted:
+        """Floods at the third click unless the band step is off; zoom-in changes nothing."""
+
+        grabcut_iterations, zoom_in = 3, True
+
+        def set_image(self, image):
+            pass
+
+        def predict(self, clicks):
+            mask = np.ones((10, 10), bool) if len(clicks) == 3 and self.grabcut_iterations else gt
+            return Prediction(
+                mask=mask, soft=mask.astype(np.float32), fbu=np.where(mask, 255, 0).astype(np.uint8)
+            )
+
+    record = {
+        "clicks": [
+            {"x": 3, "y": 3, "kind": "fg"},
+            {"x": 8, "y": 8, "kind": "bg"},
+            {"x": 4, "y": 4, "kind": "fg"},
+        ],
+        "ious": [1.0, 1.0, 0.16],
+    }
+    predictor = Scripted()
+    sample = SimpleNamespace(image=np.zeros((10, 10, 3), np.uint8), gt=gt, ignore=None)
+    (row,) = replay.replay_drops(predictor, sample, record, 0.3)
+    assert (row["click"], row["kind"], row["before"], row["stored"]) == (3, "fg", 1.0, 0.16)
+    assert row["growth"] == pytest.approx(100 / 16)  # the flood: 16 px -> the whole 10 x 10 image
+    assert row["as stored"] == pytest.approx(0.16) and row["zoom-in off"] == pytest.approx(0.16)
+    assert row["band step off"] == row["both off"] == 1.0
+    assert (predictor.grabcut_iterations, predictor.zoom_in) == (3, True)  # settings restored

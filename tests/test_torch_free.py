@@ -22,6 +22,7 @@ CORE_MODULES = [
     "ntclick.prior",
     "ntclick.band_grabcut",
     "ntclick.components",
+    "ntclick.click_guard",
 ]
 # Torch-free modules of other parts; checked when they exist in this checkout.
 OPTIONAL_MODULES = [

@@ -95,6 +95,14 @@ def register(subparsers) -> None:
         "default: the stored setting",
     )
     p.add_argument(
+        "--click-guard",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="with --weights: hold each click to a plausible correction of the previous answer "
+        "(--click-guard, label gets -guard) or not (--no-click-guard, label gets -no-guard); "
+        "default: the stored setting",
+    )
+    p.add_argument(
         "--ecp-size",
         type=int,
         default=None,
@@ -163,10 +171,11 @@ def handler(args: argparse.Namespace) -> int:
         or args.brs_steps is not None
         or args.grabcut_iterations is not None
         or args.click_components is not None
+        or args.click_guard is not None
     ):
         raise ValueError(
-            "--refine/--no-refine, --zoom-in, --brs-steps, --grabcut-iterations, --click-components and --ecp-size "
-            "apply to --weights, not to --baseline"
+            "--refine/--no-refine, --zoom-in, --brs-steps, --grabcut-iterations, --click-components, "
+            "--click-guard and --ecp-size apply to --weights, not to --baseline"
         )
     if args.baseline == "grabcut":
         from ntclick.baselines import GrabCutPredictor
@@ -187,8 +196,10 @@ def handler(args: argparse.Namespace) -> int:
             overrides["grabcut_iterations"] = args.grabcut_iterations
         if args.click_components is not None:
             overrides["click_components"] = args.click_components
+        if args.click_guard is not None:
+            overrides["click_guard"] = args.click_guard
         predictor = NTClickPredictor.from_pretrained(args.weights, device=args.device, **overrides)
-        if args.prev_mask and predictor.ecp.config.prior == "none":
+        if args.prev_mask and predictor.ecp.config.prior == "none" and not predictor.click_guard:
             raise ValueError(
                 f"--prev-mask needs an ECP with a prior channel; {args.weights} has prior 'none'"
             )
@@ -203,6 +214,8 @@ def handler(args: argparse.Namespace) -> int:
             label += f"-gc{args.grabcut_iterations}"
         if args.click_components is not None and not args.name:
             label += "-cc" if args.click_components else "-no-cc"
+        if args.click_guard is not None and not args.name:
+            label += "-guard" if args.click_guard else "-no-guard"
 
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)

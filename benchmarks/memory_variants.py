@@ -147,7 +147,7 @@ def main(argv: list[str] | None = None) -> int:
     from band_variants import run_variant
 
     inner = NTClickPredictor.from_pretrained(args.weights)
-    if args.variant != "merge" and inner.ecp.config.prior == "none":
+    if args.variant not in ("merge", "guard") and inner.ecp.config.prior == "none":
         parser.error(f"--variant {args.variant} needs an ECP with a prior channel")
     guard, label = {}, f"{args.variant}{args.value}"
     if args.variant.startswith("guard"):

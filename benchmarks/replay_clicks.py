@@ -60,22 +60,30 @@ def composition(fbu: np.ndarray, mask: np.ndarray, gt: np.ndarray) -> dict[str, 
     }
 
 
-def replay(predictor, sample, record: dict, max_clicks: int | None = None) -> list[dict]:
-    """Run ``predictor`` on ``sample`` (a loaded dataset object) with the record's clicks, one
-    more each time; one row per click: kind, x, y, stored and replayed IoU, composition."""
+def _record_clicks(record: dict) -> tuple[list, float]:
+    """The record's clicks as :class:`~ntclick.clicks.Click` and the mask threshold its run
+    scored with; a ``--prev-mask`` record is refused (a replay feeds clicks only)."""
     from ntclick.clicks import Click, ClickKind
-    from ntclick.eval.protocol import ClickProtocol, prediction_masks
-    from ntclick.metrics import iou
+    from ntclick.eval.protocol import ClickProtocol
 
     settings = record.get("settings", {})
     if settings.get("prev_mask"):
         raise ValueError("this record comes from a --prev-mask run; replay feeds clicks only")
     threshold = float(settings.get("mask_threshold", ClickProtocol.mask_threshold))
+    return [Click(float(c["x"]), float(c["y"]), ClickKind(c["kind"])) for c in record["clicks"]], threshold
+
+
+def replay(predictor, sample, record: dict, max_clicks: int | None = None) -> list[dict]:
+    """Run ``predictor`` on ``sample`` (a loaded dataset object) with the record's clicks, one
+    more each time; one row per click: kind, x, y, stored and replayed IoU, composition."""
+    from ntclick.eval.protocol import prediction_masks
+    from ntclick.metrics import iou
+
+    clicks, threshold = _record_clicks(record)
     predictor.set_image(sample.image)
-    clicks, rows = [], []
+    rows = []
     for k, c in enumerate(record["clicks"][:max_clicks]):
-        clicks.append(Click(float(c["x"]), float(c["y"]), ClickKind(c["kind"])))
-        prediction = predictor.predict(clicks)
+        prediction = predictor.predict(clicks[: k + 1])
         mask, fbu = prediction_masks(prediction, threshold, sample.gt.shape)
         row = {"click": k + 1, "kind": c["kind"], "x": c["x"], "y": c["y"], "stored_iou": record["ious"][k]}
         row["iou"] = float(iou(mask, sample.gt, ignore=sample.ignore))
@@ -101,15 +109,10 @@ def replay_drops(predictor, sample, record: dict, threshold: float) -> list[dict
     """One row per drop of ``record``: click number, kind, stored IoU before and after, the
     mask's ``growth`` over the click (area after / area before, stored settings), the IoU after
     it with each of :data:`SWITCHES` (the predictor's settings restored after each)."""
-    from ntclick.clicks import Click, ClickKind
-    from ntclick.eval.protocol import ClickProtocol, prediction_masks
+    from ntclick.eval.protocol import prediction_masks
     from ntclick.metrics import iou
 
-    settings = record.get("settings", {})
-    if settings.get("prev_mask"):
-        raise ValueError("this record comes from a --prev-mask run; replay feeds clicks only")
-    mask_threshold = float(settings.get("mask_threshold", ClickProtocol.mask_threshold))
-    clicks = [Click(float(c["x"]), float(c["y"]), ClickKind(c["kind"])) for c in record["clicks"]]
+    clicks, mask_threshold = _record_clicks(record)
     ious = record["ious"]
     rows = []
     drops = drop_clicks(ious, threshold)
@@ -117,23 +120,22 @@ def replay_drops(predictor, sample, record: dict, threshold: float) -> list[dict
         predictor.set_image(sample.image)
     for k in drops:
         row = {"click": k + 1, "kind": clicks[k].kind.value, "before": ious[k - 1], "stored": ious[k]}
-        areas = []
-        for n in (k, k + 1):  # the mask's growth over the click, with the stored settings
-            mask, _ = prediction_masks(predictor.predict(clicks[:n]), mask_threshold, sample.gt.shape)
-            areas.append(int(mask.sum()))
-        row["growth"] = areas[1] / max(areas[0], 1)
+        masks = {}
         for name, switch in SWITCHES.items():
             saved = {key: getattr(predictor, key) for key in switch}
             try:
                 for key, value in switch.items():
                     setattr(predictor, key, value)
-                mask, _ = prediction_masks(
+                masks[name], _ = prediction_masks(
                     predictor.predict(clicks[: k + 1]), mask_threshold, sample.gt.shape
                 )
             finally:
                 for key, value in saved.items():
                     setattr(predictor, key, value)
-            row[name] = float(iou(mask, sample.gt, ignore=sample.ignore))
+            row[name] = float(iou(masks[name], sample.gt, ignore=sample.ignore))
+        # the mask's growth over the click, with the stored settings
+        before, _ = prediction_masks(predictor.predict(clicks[:k]), mask_threshold, sample.gt.shape)
+        row["growth"] = int(masks["as stored"].sum()) / max(int(before.sum()), 1)
         rows.append(row)
     return rows
 

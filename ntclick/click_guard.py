@@ -104,15 +104,26 @@ def guard_mask(
     h, w = new.shape
     col = int(np.clip(round(c.x), 0, w - 1))
     row = int(np.clip(round(c.y), 0, h - 1))
-    near = np.zeros((h, w), np.uint8)
-    cv2.circle(near, (col, row), max(1, int(s.reach * np.sqrt(max(before, 1)))), 1, -1)
-    added = (new & ~previous & (near > 0)).astype(np.uint8)
-    _, labels = cv2.connectedComponents(added, connectivity=4)
     out = previous.copy()
-    if labels[row, col]:
-        out |= labels == labels[row, col]
+    # Both disks are drawn in their bounding boxes only: the same pixels as on the whole image,
+    # without full-size scratch arrays on a 16 Mpx image.
+    y0, y1, x0, x1, near = _disk(h, w, row, col, max(1, int(s.reach * np.sqrt(max(before, 1)))))
+    added = (new[y0:y1, x0:x1] & ~previous[y0:y1, x0:x1] & near).astype(np.uint8)
+    _, labels = cv2.connectedComponents(added, connectivity=4)
+    label = labels[row - y0, col - x0]
+    if label:
+        out[y0:y1, x0:x1] |= labels == label
     if s.radius:
-        disk = np.zeros((h, w), np.uint8)
-        cv2.circle(disk, (col, row), int(s.radius), 1, -1)
-        out |= disk > 0
+        y0, y1, x0, x1, disk = _disk(h, w, row, col, int(s.radius))
+        out[y0:y1, x0:x1] |= disk
     return out
+
+
+def _disk(h: int, w: int, row: int, col: int, radius: int) -> tuple[int, int, int, int, np.ndarray]:
+    """``(y0, y1, x0, x1, disk)``: a filled OpenCV circle of ``radius`` at ``(row, col)`` as a
+    bool array over its bounding box ``[y0:y1, x0:x1]``, clipped to an (h, w) image."""
+    y0, y1 = max(0, row - radius), min(h, row + radius + 1)
+    x0, x1 = max(0, col - radius), min(w, col + radius + 1)
+    disk = np.zeros((y1 - y0, x1 - x0), np.uint8)
+    cv2.circle(disk, (col - x0, row - y0), radius, 1, -1)
+    return y0, y1, x0, x1, disk > 0

@@ -762,8 +762,11 @@ class NTClickPredictor:
         from ntclick.modeling.brs import click_consistent_logits
 
         # BRS needs autograd; the features are recomputed outside inference mode so that
-        # they can be saved for the decoder's backward pass.
+        # they can be saved for the decoder's backward pass. The maps are cloned out of
+        # inference mode too: an ECP with a prior reads them again in its head, and autograd
+        # cannot save an inference tensor (the prior conv's weights require grad).
         with torch.inference_mode(False), torch.no_grad():
+            maps = maps.clone()
             features = self.ecp.forward_features(image, maps)
         with torch.inference_mode(False), torch.enable_grad():
             logits = click_consistent_logits(

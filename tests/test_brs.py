@@ -148,3 +148,30 @@ def test_predictor_brs_changes_nothing_when_clicks_agree(monkeypatch, tmp_path):
     enforced.save_pretrained(tmp_path / "w")
     assert NTClickPredictor.from_pretrained(tmp_path / "w").brs_steps == 10
     assert "brs_steps=10" in repr(enforced)
+
+
+def test_predictor_brs_with_a_prior_ecp_enforces_clicks_through_predict():
+    """The bundled weights' ECP reads a GrabCut prior in its head as well; BRS must run through
+    ``predict`` with it (it once raised torch's "inference tensors cannot be saved" error)."""
+    from tiny_models import ECP_TINY, HRR_TINY
+
+    from ntclick.modeling import build_ecp, build_hrr
+
+    torch.manual_seed(2)
+    ecp, hrr = (
+        build_ecp("tiny", **ECP_TINY, prior="grabcut", prior_iterations=1),
+        build_hrr("tiny", **HRR_TINY),
+    )
+    image = np.random.default_rng(2).integers(0, 256, (64, 64, 3), dtype=np.uint8)
+    clicks = [Click(20, 20, "fg"), Click(44, 44, "bg"), Click(44, 20, "fg"), Click(20, 44, "bg")]
+    shortfall = {}
+    for steps in (0, 25):
+        p = NTClickPredictor(ecp, hrr, ecp_size=64, refine=False, clamp_to_fbu=False, brs_steps=steps)
+        p.set_image(image)
+        soft = p.predict(clicks).soft
+        # How far each clicked pixel's fg probability is from its click's class.
+        shortfall[steps] = sum(
+            float(1 - soft[int(c.y), int(c.x)] if c.kind is FG else soft[int(c.y), int(c.x)]) for c in clicks
+        )
+    assert shortfall[0] > 0.05  # the untrained ECP is unsure at its clicks, so BRS has work
+    assert shortfall[25] < shortfall[0]

@@ -87,6 +87,10 @@ def test_bad_click_syntax(extra, message, tmp_path, capsys):
     "extra, message",
     [
         (["--baseline", "grabcut", "--device", "cpu"], "--device can only be used with --weights"),
+        (
+            ["--baseline", "grabcut", "--refine", "--brs-steps", "2"],
+            "--refine, --brs-steps can only be used with --weights",
+        ),
         (["--baseline", "grabcut", "--click", "fg:451,10"], "is outside the image"),
         (["--weights", "{missing}"], "not a valid Hugging Face Hub repo id"),
     ],
@@ -168,3 +172,48 @@ def test_prev_mask_errors_are_one_line(weights, tmp_path, capsys):
         err = capsys.readouterr().err
         assert err.startswith("ntclick predict: error:") and message in err and err.count("\n") == 1
         assert not (tmp_path / "m.png").exists()
+
+
+@pytest.mark.parametrize(
+    "options, settings",
+    [
+        (["--refine"], {"refine": True}),
+        (
+            ["--no-refine", "--zoom-in", "--grabcut-iterations", "1"],
+            {"refine": False, "zoom_in": True, "grabcut_iterations": 1},
+        ),
+        (
+            ["--click-components", "--click-guard", "--brs-steps", "2"],
+            {"click_components": True, "click_guard": True, "brs_steps": 2},
+        ),
+    ],
+)
+def test_predictor_settings_reach_the_predictor(
+    options, settings, weights, image_file, tmp_path, monkeypatch
+):
+    """Each setting given on the command line is the predictor's for this run; the rest stay stored."""
+    from ntclick.predictor import NTClickPredictor
+
+    made = []
+    original = NTClickPredictor.from_pretrained.__func__
+
+    def spy(cls, *args, **kwargs):
+        made.append(original(cls, *args, **kwargs))
+        return made[-1]
+
+    monkeypatch.setattr(NTClickPredictor, "from_pretrained", classmethod(spy))
+    clicks = ["fg:20,30", "bg:100,60", "fg:40,35"]
+    argv = ["predict", str(image_file), "--weights", str(weights), *options, "--out", str(tmp_path / "m.png")]
+    for c in clicks:
+        argv += ["--click", c]
+    assert main(argv) == 0
+    (predictor,) = made
+    config = predictor.predictor_config
+    for key, value in settings.items():
+        assert config[key] == value, key
+    assert config["ecp_size"] == 128  # not given: the weights' stored setting
+    # The mask written is that predictor's answer.
+    expected = original(NTClickPredictor, weights, **settings)
+    expected.set_image(load_image(image_file))
+    answer = expected.predict([Click(20, 30, "fg"), Click(100, 60, "bg"), Click(40, 35, "fg")]).mask
+    np.testing.assert_array_equal(load_mask(tmp_path / "m.png") > 0, answer)

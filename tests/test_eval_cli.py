@@ -77,9 +77,13 @@ def test_eval_cli_user_errors_are_one_line(data_root, tmp_path, capsys):
     assert main(_argv(f"berkeley={tmp_path / 'absent'}", tmp_path)) == 2
     assert "folder not found" in capsys.readouterr().err
     assert main(_argv(f"folder={data_root}", tmp_path, "--no-refine")) == 2
+    assert "predictor settings (--no-refine) apply to --weights" in capsys.readouterr().err
     assert (
-        "--refine/--no-refine, --zoom-in, --brs-steps, --grabcut-iterations, --click-components, "
-        "--click-guard and --ecp-size apply to --weights" in capsys.readouterr().err
+        main(_argv(f"folder={data_root}", tmp_path, "--zoom-in", "--brs-steps", "3", "--no-click-guard")) == 2
+    )
+    assert (
+        "predictor settings (--zoom-in, --brs-steps, --no-click-guard) apply to --weights"
+        in capsys.readouterr().err
     )
 
 
@@ -314,7 +318,11 @@ def test_eval_cli_prev_mask_needs_a_prior_ecp_and_reaches_it(
 
 @pytest.mark.parametrize(
     "setting, on, off",
-    [("click_components", "cc", "no-cc"), ("click_guard", "guard", "no-guard")],
+    [
+        ("click_components", "cc", "no-cc"),
+        ("click_guard", "guard", "no-guard"),
+        ("zoom_in", "zoom", "no-zoom"),
+    ],
 )
 def test_eval_cli_on_off_flags_reach_the_predictor(
     data_root, tmp_path, tiny_weights, monkeypatch, capsys, setting, on, off

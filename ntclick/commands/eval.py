@@ -7,6 +7,13 @@ import re
 import sys
 from pathlib import Path
 
+from ntclick.commands._predictor_options import (
+    add_predictor_options,
+    given_options,
+    label_suffix,
+    predictor_overrides,
+)
+
 
 def register(subparsers) -> None:
     p = subparsers.add_parser(
@@ -59,55 +66,7 @@ def register(subparsers) -> None:
         "--name", default=None, help="label of the model in tables (default from --weights/--baseline)"
     )
     p.add_argument("--device", default=None, help="torch device for --weights, e.g. cuda or cpu")
-    p.add_argument(
-        "--refine",
-        action=argparse.BooleanOptionalAction,
-        default=None,
-        help="with --weights: HRR on (--refine, label gets -hrr) or off (--no-refine: ECP alone, upsampled, "
-        "the refinement ablation; label gets -ecp-only); default: the setting stored with the weights",
-    )
-    p.add_argument(
-        "--zoom-in",
-        action="store_true",
-        help="with --weights: a second ECP pass on a crop around the object (label gets -zoom)",
-    )
-    p.add_argument(
-        "--brs-steps",
-        type=int,
-        default=None,
-        metavar="N",
-        help="with --weights: enforce the clicks by backpropagating refinement, at most N L-BFGS steps per ECP pass (label gets -brsN)",
-    )
-    p.add_argument(
-        "--grabcut-iterations",
-        type=int,
-        default=None,
-        metavar="N",
-        help="with --weights: GrabCut decides the uncertain band, N iterations per click, 0 = off "
-        "(default: the stored setting; label gets -gcN)",
-    )
-    p.add_argument(
-        "--click-components",
-        action=argparse.BooleanOptionalAction,
-        default=None,
-        help="with --weights: drop mask components no fg / nt click holds and fill holes no bg click holds "
-        "(--click-components, label gets -cc) or not (--no-click-components, label gets -no-cc); "
-        "default: the stored setting",
-    )
-    p.add_argument(
-        "--click-guard",
-        action=argparse.BooleanOptionalAction,
-        default=None,
-        help="with --weights: hold each click to a plausible correction of the previous answer "
-        "(--click-guard, label gets -guard) or not (--no-click-guard, label gets -no-guard); "
-        "default: the stored setting",
-    )
-    p.add_argument(
-        "--ecp-size",
-        type=int,
-        default=None,
-        help="with --weights: ECP input long side instead of the stored one",
-    )
+    add_predictor_options(p, labelled=True)
     p.add_argument(
         "--limit", type=int, default=None, metavar="N", help="only the first N objects of each dataset"
     )
@@ -164,18 +123,9 @@ def handler(args: argparse.Namespace) -> int:
         for msg in datasets[-1].skipped:
             print(f"ntclick eval: skipped: {msg}", file=sys.stderr)
 
-    if args.baseline and (
-        args.refine is not None
-        or args.zoom_in
-        or args.ecp_size is not None
-        or args.brs_steps is not None
-        or args.grabcut_iterations is not None
-        or args.click_components is not None
-        or args.click_guard is not None
-    ):
+    if args.baseline and given_options(args):
         raise ValueError(
-            "--refine/--no-refine, --zoom-in, --brs-steps, --grabcut-iterations, --click-components, "
-            "--click-guard and --ecp-size apply to --weights, not to --baseline"
+            f"predictor settings ({', '.join(given_options(args))}) apply to --weights, not to --baseline"
         )
     if args.baseline == "grabcut":
         from ntclick.baselines import GrabCutPredictor
@@ -185,37 +135,15 @@ def handler(args: argparse.Namespace) -> int:
     else:
         from ntclick.predictor import NTClickPredictor
 
-        overrides: dict = {} if args.refine is None else {"refine": args.refine}
-        if args.ecp_size is not None:
-            overrides["ecp_size"] = args.ecp_size
-        if args.zoom_in:
-            overrides["zoom_in"] = True
-        if args.brs_steps is not None:
-            overrides["brs_steps"] = args.brs_steps
-        if args.grabcut_iterations is not None:
-            overrides["grabcut_iterations"] = args.grabcut_iterations
-        if args.click_components is not None:
-            overrides["click_components"] = args.click_components
-        if args.click_guard is not None:
-            overrides["click_guard"] = args.click_guard
+        overrides = predictor_overrides(args)
         predictor = NTClickPredictor.from_pretrained(args.weights, device=args.device, **overrides)
         if args.prev_mask and predictor.ecp.config.prior == "none" and not predictor.click_guard:
             raise ValueError(
                 f"--prev-mask needs an ECP with a prior channel; {args.weights} has prior 'none'"
             )
         label = args.name or Path(str(args.weights).rstrip("/")).name or str(args.weights)
-        if args.refine is not None and not args.name:
-            label += "-hrr" if args.refine else "-ecp-only"
-        if args.zoom_in and not args.name:
-            label += "-zoom"
-        if args.brs_steps and not args.name:
-            label += f"-brs{args.brs_steps}"
-        if args.grabcut_iterations is not None and not args.name:
-            label += f"-gc{args.grabcut_iterations}"
-        if args.click_components is not None and not args.name:
-            label += "-cc" if args.click_components else "-no-cc"
-        if args.click_guard is not None and not args.name:
-            label += "-guard" if args.click_guard else "-no-guard"
+        if not args.name:
+            label += label_suffix(args)
 
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)

@@ -5,6 +5,10 @@ Example::
     ntclick predict photo.png --weights path/to/weights --click fg:200,150 --click nt:350,250 \\
         --out mask.png --overlay overlay.png --fbu fbu.png
 
+HRR on (fine structure at full resolution) for this run, whatever the weights store::
+
+    ntclick predict photo.png --weights path/to/weights --click fg:200,150 --refine --out mask.png
+
 One more click, correcting that mask (the previous mask as an input, ``predict(prev_mask=)``)::
 
     ntclick predict photo.png --weights path/to/weights --click fg:200,150 --click nt:350,250 \\
@@ -14,6 +18,8 @@ One more click, correcting that mask (the previous mask as an input, ``predict(p
 from __future__ import annotations
 
 import argparse
+
+from ntclick.commands._predictor_options import add_predictor_options, given_options, predictor_overrides
 
 __all__ = ["register", "parse_click_arg"]
 
@@ -87,6 +93,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--local-files-only", action="store_true", help="never download --weights; use the Hugging Face cache"
     )
+    add_predictor_options(p)
     p.set_defaults(func=handler)
 
 
@@ -96,6 +103,7 @@ def _make_predictor(args: argparse.Namespace):
         given = [f"--{name.replace('_', '-')}" for name in hub_options if getattr(args, name) is not None]
         if args.local_files_only:
             given.append("--local-files-only")
+        given += given_options(args)
         if given:
             raise ValueError(
                 f"{', '.join(given)} can only be used with --weights, not with --baseline {args.baseline}"
@@ -112,6 +120,7 @@ def _make_predictor(args: argparse.Namespace):
         local_files_only=args.local_files_only,
         device=args.device,
         dtype=args.dtype,
+        **predictor_overrides(args),
     )
 
 

@@ -31,6 +31,7 @@ predictor followed by the refiner.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from pathlib import Path
@@ -79,7 +80,7 @@ def make_data(out: Path, objects: int, seed: int, max_clicks: int) -> None:
     from ntclick.clicker import next_click
     from ntclick.train.sources import BSDSRegionPool
 
-    root = Path(__import__("os").environ.get("NTCLICK_DATA", "../shared/data")) / "BSDS500-train"
+    root = Path(os.environ.get("NTCLICK_DATA", "../shared/data")) / "BSDS500-train"
     pool = BSDSRegionPool(root, split="train")
     predictor = NTClickPredictor.from_pretrained("weights/ntclick-tiny")
     rng = np.random.default_rng(seed)
@@ -88,7 +89,7 @@ def make_data(out: Path, objects: int, seed: int, max_clicks: int) -> None:
     for n in range(objects):
         path = out / f"s{seed}_{n:04d}.npz"
         index = int(rng.integers(len(pool)))
-        image, gt = pool.load(index, rng)
+        image, gt = pool.load(index, rng)  # drawn before the resume check: same objects on a rerun
         if path.exists():
             continue
         gt = gt > 0.5
@@ -218,6 +219,7 @@ def evaluate(
     import torch
 
     from ntclick import NTClickPredictor
+    from ntclick.clicks import as_click
     from ntclick.prediction import Prediction
 
     sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -237,8 +239,7 @@ def evaluate(
 
     def refined(clicks, **kwargs):
         pred = predict(clicks, **kwargs)
-        parsed = predictor._parse_clicks(clicks, None, None)
-        mask = refine(net, images["current"], pred.mask, parsed, apply_band)
+        mask = refine(net, images["current"], pred.mask, [as_click(c) for c in clicks], apply_band)
         return Prediction(mask=mask, soft=np.where(mask, 1.0, 0.0).astype(np.float32), fbu=pred.fbu)
 
     predictor.set_image = keep_image

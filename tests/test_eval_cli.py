@@ -349,3 +349,28 @@ def test_eval_cli_on_off_flags_reach_the_predictor(
         assert record.predictor[setting] is value
     assert main(_argv(f"folder={data_root}", tmp_path, flag)) == 2
     assert flag in capsys.readouterr().err
+
+
+def test_label_suffix_keeps_the_order_of_earlier_result_files():
+    """Result files are named after the settings given; the order must stay as it was before the
+    options were shared with ``ntclick predict`` (stored runs are found by these names)."""
+    import argparse
+
+    from ntclick.commands._predictor_options import add_predictor_options, label_suffix, predictor_overrides
+
+    parser = argparse.ArgumentParser()
+    add_predictor_options(parser, labelled=True)
+    argv = ["--click-guard", "--no-click-components", "--grabcut-iterations", "0", "--brs-steps", "20"]
+    args = parser.parse_args([*argv, "--zoom-in", "--no-refine", "--ecp-size", "320"])
+    assert label_suffix(args) == "-ecp-only-zoom-brs20-gc0-no-cc-guard"
+    assert predictor_overrides(args) == {
+        "refine": False,
+        "zoom_in": True,
+        "brs_steps": 20,
+        "grabcut_iterations": 0,
+        "click_components": False,
+        "click_guard": True,
+        "ecp_size": 320,
+    }
+    assert label_suffix(parser.parse_args(["--brs-steps", "0"])) == ""  # 0 is off: no suffix
+    assert predictor_overrides(parser.parse_args([])) == {}

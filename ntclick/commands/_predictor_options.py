@@ -9,71 +9,85 @@ share a results file.
 from __future__ import annotations
 
 import argparse
+from typing import NamedTuple
 
 __all__ = ["add_predictor_options", "given_options", "label_suffix", "predictor_overrides"]
 
-# In ``ntclick eval``'s label order: (option, predictor keyword, help, label when on / given,
-# label when off); a label of None for a number option means the number's own suffix.
 _SWITCH, _NUMBER = "switch", "number"
-_OPTIONS = (
-    (
-        _SWITCH,
-        "--refine",
-        "refine",
-        "HRR refines ECP's uncertain band at full resolution (--refine) or ECP alone, upsampled (--no-refine)",
-        "-hrr",
-        "-ecp-only",
-    ),
-    (
-        _SWITCH,
-        "--zoom-in",
-        "zoom_in",
-        "a second ECP pass on a crop around the object from the second click on (--zoom-in) or not",
-        "-zoom",
-        "-no-zoom",
-    ),
-    (
-        _NUMBER,
-        "--brs-steps",
-        "brs_steps",
-        "enforce the clicks by backpropagating refinement, at most N L-BFGS steps per ECP pass, 0 = off",
-        "-brs{}",
-        "",  # brs_steps 0 is the off state and adds nothing
-    ),
-    (
-        _NUMBER,
-        "--grabcut-iterations",
-        "grabcut_iterations",
-        "GrabCut decides the uncertain band, N iterations per click, 0 = off",
-        "-gc{}",
-        "-gc0",
-    ),
-    (
-        _SWITCH,
-        "--click-components",
-        "click_components",
-        "drop mask components no fg / nt click holds and fill holes no bg click holds (--click-components) "
-        "or not",
-        "-cc",
-        "-no-cc",
-    ),
-    (
-        _SWITCH,
-        "--click-guard",
-        "click_guard",
-        "hold each click to a plausible correction of the previous answer (--click-guard) or not",
-        "-guard",
-        "-no-guard",
-    ),
-    # No label: the ECP size is in each record's predictor description.
-    (
-        _NUMBER,
-        "--ecp-size",
-        "ecp_size",
-        "ECP input long side in pixels (ECP is trained at the stored one)",
-        "",
-        "",
-    ),
+
+
+class _Option(NamedTuple):
+    kind: str  # _SWITCH (--x / --no-x) or _NUMBER (--x N)
+    flag: str
+    dest: str  # the predictor's keyword
+    help: str
+    on: str  # eval label suffix when on (a number: formatted with it)
+    off: str  # ... when off (a number: when 0)
+
+
+# In ``ntclick eval``'s label order.
+_OPTIONS = tuple(
+    _Option(*o)
+    for o in (
+        (
+            _SWITCH,
+            "--refine",
+            "refine",
+            "HRR refines ECP's uncertain band at full resolution (--refine) or ECP alone, upsampled (--no-refine)",
+            "-hrr",
+            "-ecp-only",
+        ),
+        (
+            _SWITCH,
+            "--zoom-in",
+            "zoom_in",
+            "a second ECP pass on a crop around the object from the second click on (--zoom-in) or not",
+            "-zoom",
+            "-no-zoom",
+        ),
+        (
+            _NUMBER,
+            "--brs-steps",
+            "brs_steps",
+            "enforce the clicks by backpropagating refinement, at most N L-BFGS steps per ECP pass, 0 = off",
+            "-brs{}",
+            "",  # brs_steps 0 is the off state and adds nothing
+        ),
+        (
+            _NUMBER,
+            "--grabcut-iterations",
+            "grabcut_iterations",
+            "GrabCut decides the uncertain band, N iterations per click, 0 = off",
+            "-gc{}",
+            "-gc0",
+        ),
+        (
+            _SWITCH,
+            "--click-components",
+            "click_components",
+            "drop mask components no fg / nt click holds and fill holes no bg click holds (--click-components) "
+            "or not",
+            "-cc",
+            "-no-cc",
+        ),
+        (
+            _SWITCH,
+            "--click-guard",
+            "click_guard",
+            "hold each click to a plausible correction of the previous answer (--click-guard) or not",
+            "-guard",
+            "-no-guard",
+        ),
+        # No label: the ECP size is in each record's predictor description.
+        (
+            _NUMBER,
+            "--ecp-size",
+            "ecp_size",
+            "ECP input long side in pixels (ECP is trained at the stored one)",
+            "",
+            "",
+        ),
+    )
 )
 
 
@@ -85,43 +99,43 @@ def add_predictor_options(parser: argparse.ArgumentParser, *, labelled: bool = F
     group = parser.add_argument_group(
         "predictor settings", "with --weights; each defaults to the setting stored with the weights"
     )
-    for kind, option, dest, text, on, off in _OPTIONS:
-        if kind == _SWITCH:
-            note = f" (label gets {on} / {off})" if labelled else ""
+    for o in _OPTIONS:
+        if o.kind == _SWITCH:
+            note = f" (label gets {o.on} / {o.off})" if labelled else ""
             group.add_argument(
-                option, dest=dest, action=argparse.BooleanOptionalAction, default=None, help=text + note
+                o.flag, dest=o.dest, action=argparse.BooleanOptionalAction, default=None, help=o.help + note
             )
         else:
-            note = f" (label gets {on.format('N')})" if labelled and on else ""
-            group.add_argument(option, dest=dest, type=int, default=None, metavar="N", help=text + note)
+            note = f" (label gets {o.on.format('N')})" if labelled and o.on else ""
+            group.add_argument(o.flag, dest=o.dest, type=int, default=None, metavar="N", help=o.help + note)
 
 
 def predictor_overrides(args: argparse.Namespace) -> dict:
     """The predictor settings given on the command line, as ``from_pretrained`` keywords."""
-    return {o[2]: getattr(args, o[2]) for o in _OPTIONS if getattr(args, o[2]) is not None}
+    return {o.dest: getattr(args, o.dest) for o in _OPTIONS if getattr(args, o.dest) is not None}
 
 
 def given_options(args: argparse.Namespace) -> list[str]:
     """The predictor-setting options given, as typed (``--no-refine``), for error messages."""
     names = []
-    for _, option, dest, *_ in _OPTIONS:
-        value = getattr(args, dest)
+    for o in _OPTIONS:
+        value = getattr(args, o.dest)
         if value is not None:
-            names.append(option.replace("--", "--no-", 1) if value is False else option)
+            names.append(o.flag.replace("--", "--no-", 1) if value is False else o.flag)
     return names
 
 
 def label_suffix(args: argparse.Namespace) -> str:
     """``ntclick eval``'s label suffix for the settings given (``-hrr-zoom-gc3`` ...)."""
     suffix = ""
-    for kind, _, dest, _, on, off in _OPTIONS:
-        value = getattr(args, dest)
+    for o in _OPTIONS:
+        value = getattr(args, o.dest)
         if value is None:
             continue
-        if kind == _SWITCH:
-            suffix += on if value else off
+        if o.kind == _SWITCH:
+            suffix += o.on if value else o.off
         elif value:
-            suffix += on.format(value)
+            suffix += o.on.format(value)
         else:
-            suffix += off
+            suffix += o.off
     return suffix

@@ -123,9 +123,10 @@ def handler(args: argparse.Namespace) -> int:
         for msg in datasets[-1].skipped:
             print(f"ntclick eval: skipped: {msg}", file=sys.stderr)
 
-    if args.baseline and given_options(args):
+    settings_given = given_options(args)
+    if args.baseline and settings_given:
         raise ValueError(
-            f"predictor settings ({', '.join(given_options(args))}) apply to --weights, not to --baseline"
+            f"predictor settings ({', '.join(settings_given)}) apply to --weights, not to --baseline"
         )
     if args.baseline == "grabcut":
         from ntclick.baselines import GrabCutPredictor

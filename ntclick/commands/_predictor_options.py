@@ -1,4 +1,4 @@
-"""The predictor's settings as command-line options, shared by ``ntclick predict`` and ``eval``.
+"""The predictor's settings as command-line options, shared by ``ntclick predict``, ``batch`` and ``eval``.
 
 Each option overrides the setting stored with the weights (``config.json``'s ``predictor``
 block) for this run only; left out, the stored setting holds. ``ntclick eval`` also names its
@@ -11,7 +11,18 @@ from __future__ import annotations
 import argparse
 from typing import NamedTuple
 
-__all__ = ["add_predictor_options", "given_options", "label_suffix", "predictor_overrides"]
+__all__ = [
+    "BASELINES",
+    "add_loading_options",
+    "add_predictor_options",
+    "add_source_options",
+    "given_options",
+    "label_suffix",
+    "make_predictor",
+    "predictor_overrides",
+]
+
+BASELINES = ("grabcut",)
 
 _SWITCH, _NUMBER = "switch", "number"
 
@@ -139,3 +150,65 @@ def label_suffix(args: argparse.Namespace) -> str:
         else:
             suffix += o.off
     return suffix
+
+
+def add_source_options(parser: argparse.ArgumentParser) -> None:
+    """``--weights`` or ``--baseline`` (one is required) and the loading options of ``--weights``
+    (device, dtype, Hub revision and cache), as ``ntclick predict`` and ``ntclick batch`` take them."""
+    source = parser.add_mutually_exclusive_group(required=True)
+    source.add_argument(
+        "--weights",
+        metavar="NAME_OR_PATH",
+        help="NTClick weights: a local folder or a Hugging Face Hub repo id",
+    )
+    source.add_argument(
+        "--baseline",
+        choices=BASELINES,
+        help="run a classical baseline instead of NTClick (no weights needed)",
+    )
+
+
+def add_loading_options(parser: argparse.ArgumentParser) -> None:
+    """The options of ``--weights`` that say where and how to load and run them."""
+    parser.add_argument("--device", default=None, help="cpu (default), cuda, cuda:N or mps (with --weights)")
+    parser.add_argument(
+        "--dtype",
+        default=None,
+        choices=("float32", "float16", "bfloat16"),
+        help="compute dtype (with --weights)",
+    )
+    parser.add_argument("--revision", default=None, help="Hub revision (branch, tag or commit) of --weights")
+    parser.add_argument("--cache-dir", default=None, help="Hugging Face cache folder for --weights")
+    parser.add_argument(
+        "--local-files-only", action="store_true", help="never download --weights; use the Hugging Face cache"
+    )
+
+
+def make_predictor(args: argparse.Namespace):
+    """The predictor the options of :func:`add_source_options`, :func:`add_loading_options` and
+    :func:`add_predictor_options` ask for; ``ValueError`` naming any weights-only option given
+    with ``--baseline``."""
+    if args.baseline is not None:
+        hub_options = ("device", "dtype", "revision", "cache_dir")
+        given = [f"--{name.replace('_', '-')}" for name in hub_options if getattr(args, name) is not None]
+        if args.local_files_only:
+            given.append("--local-files-only")
+        given += given_options(args)
+        if given:
+            raise ValueError(
+                f"{', '.join(given)} can only be used with --weights, not with --baseline {args.baseline}"
+            )
+        from ntclick.baselines.grabcut import GrabCutPredictor
+
+        return GrabCutPredictor()
+    from ntclick.predictor import NTClickPredictor
+
+    return NTClickPredictor.from_pretrained(
+        args.weights,
+        revision=args.revision,
+        cache_dir=args.cache_dir,
+        local_files_only=args.local_files_only,
+        device=args.device,
+        dtype=args.dtype,
+        **predictor_overrides(args),
+    )

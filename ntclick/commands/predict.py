@@ -19,11 +19,14 @@ from __future__ import annotations
 
 import argparse
 
-from ntclick.commands._predictor_options import add_predictor_options, given_options, predictor_overrides
+from ntclick.commands._predictor_options import (
+    add_loading_options,
+    add_predictor_options,
+    add_source_options,
+    make_predictor,
+)
 
 __all__ = ["register", "parse_click_arg"]
-
-BASELINES = ("grabcut",)
 
 
 def parse_click_arg(text: str):
@@ -51,17 +54,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         ),
     )
     p.add_argument("image", metavar="IMAGE", help="input image (any format OpenCV reads)")
-    source = p.add_mutually_exclusive_group(required=True)
-    source.add_argument(
-        "--weights",
-        metavar="NAME_OR_PATH",
-        help="NTClick weights: a local folder or a Hugging Face Hub repo id",
-    )
-    source.add_argument(
-        "--baseline",
-        choices=BASELINES,
-        help="run a classical baseline instead of NTClick (no weights needed)",
-    )
+    add_source_options(p)
     p.add_argument(
         "--click",
         dest="clicks",
@@ -81,47 +74,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--overlay", metavar="PNG", help="also write the mask and clicks drawn over the image")
     p.add_argument("--fbu", metavar="PNG", help="also write the FBU map (0 bg, 128 uncertain, 255 fg)")
     p.add_argument("--soft", metavar="PNG", help="also write the soft mask scaled to 0..255")
-    p.add_argument("--device", default=None, help="cpu (default), cuda, cuda:N or mps (with --weights)")
-    p.add_argument(
-        "--dtype",
-        default=None,
-        choices=("float32", "float16", "bfloat16"),
-        help="compute dtype (with --weights)",
-    )
-    p.add_argument("--revision", default=None, help="Hub revision (branch, tag or commit) of --weights")
-    p.add_argument("--cache-dir", default=None, help="Hugging Face cache folder for --weights")
-    p.add_argument(
-        "--local-files-only", action="store_true", help="never download --weights; use the Hugging Face cache"
-    )
+    add_loading_options(p)
     add_predictor_options(p)
     p.set_defaults(func=handler)
-
-
-def _make_predictor(args: argparse.Namespace):
-    if args.baseline is not None:
-        hub_options = ("device", "dtype", "revision", "cache_dir")
-        given = [f"--{name.replace('_', '-')}" for name in hub_options if getattr(args, name) is not None]
-        if args.local_files_only:
-            given.append("--local-files-only")
-        given += given_options(args)
-        if given:
-            raise ValueError(
-                f"{', '.join(given)} can only be used with --weights, not with --baseline {args.baseline}"
-            )
-        from ntclick.baselines.grabcut import GrabCutPredictor
-
-        return GrabCutPredictor()
-    from ntclick.predictor import NTClickPredictor
-
-    return NTClickPredictor.from_pretrained(
-        args.weights,
-        revision=args.revision,
-        cache_dir=args.cache_dir,
-        local_files_only=args.local_files_only,
-        device=args.device,
-        dtype=args.dtype,
-        **predictor_overrides(args),
-    )
 
 
 def handler(args: argparse.Namespace) -> int:
@@ -132,7 +87,7 @@ def handler(args: argparse.Namespace) -> int:
 
     image = load_image(args.image)
     previous = None if args.prev_mask is None else load_mask(args.prev_mask)
-    predictor = _make_predictor(args)
+    predictor = make_predictor(args)
     predictor.set_image(image)
     prediction = predictor.predict(args.clicks, prev_mask=previous)
 

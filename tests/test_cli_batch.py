@@ -231,3 +231,18 @@ def test_baseline_batch_does_not_import_torch(images, tmp_path):
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, env=env)
     assert result.stdout.strip().splitlines()[-1] == "0 False", result.stderr
+
+
+def test_bundled_example_jobs(tmp_path, capsys):
+    """``examples/jobs.jsonl`` parses, and with the GrabCut baseline every fg click pixel of each
+    job is in its mask and every bg click pixel is not (the baseline's guarantee)."""
+    example = Path(__file__).resolve().parents[1] / "examples" / "jobs.jsonl"
+    jobs = read_jobs(example)
+    assert [j.name for j in jobs] == ["coffee_cup", "coffee_spoon", "coffee_crema"]
+    assert main(["batch", str(example), "--baseline", "grabcut", "--out", str(tmp_path)]) == 0
+    for job in jobs:
+        mask = load_mask(tmp_path / f"{job.name}.png")
+        for c in job.clicks:
+            if c.kind.value != "nt":
+                assert mask[int(c.y), int(c.x)] == (255 if c.kind.value == "fg" else 0), (job.name, c)
+    capsys.readouterr()

@@ -156,6 +156,30 @@ def test_batch_resumes_and_overwrites(images, tmp_path, capsys):
     assert first[30, 30] == 255 and first[55, 85] == 0  # the fg and bg click pixels
 
 
+def test_annotations_hold_each_masks_coco_rle(images, tmp_path, capsys):
+    """``--annotations``: a line per job with a mask (this run's or an earlier one's), whose RLE
+    decodes to the written mask, with its area and box."""
+    from ntclick.mask_formats import rle_to_mask
+
+    jobs = _write_jobs(tmp_path / "jobs.jsonl", JOBS)
+    masks, notes = tmp_path / "masks", tmp_path / "out" / "annotations.jsonl"
+    argv = ["batch", str(jobs), "--baseline", "grabcut", "--out", str(masks), "--annotations", str(notes)]
+    assert main(argv) == 0
+    (masks / "noise.png").unlink()
+    notes.unlink()
+    assert main(argv) == 0  # only noise runs; the annotations still cover all three jobs
+    assert "wrote 3 annotation(s)" in capsys.readouterr().out
+    records = [json.loads(line) for line in notes.read_text().splitlines()]
+    assert [r["name"] for r in records] == ["square", "sq_b", "noise"]
+    for r in records:
+        mask = load_mask(masks / f"{r['name']}.png") > 0
+        np.testing.assert_array_equal(rle_to_mask(r["segmentation"]), mask)
+        assert (r["height"], r["width"]) == mask.shape and r["area"] == int(mask.sum()) > 0
+        x, y, w, h = r["bbox"]
+        assert mask[y : y + h, x : x + w].sum() == r["area"] and mask[y, x : x + w].any()
+        assert r["image"] == str(images[IMAGE_OF[r["name"]]])
+
+
 def test_prev_mask_per_job(tmp_path, capsys):
     """A job's ``prev_mask`` reaches ``predict(prev_mask=)`` (GrabCut keeps both squares)."""
     from ntclick.baselines.grabcut import GrabCutPredictor

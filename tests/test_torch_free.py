@@ -23,6 +23,7 @@ CORE_MODULES = [
     "ntclick.band_grabcut",
     "ntclick.components",
     "ntclick.click_guard",
+    "ntclick.mask_formats",
 ]
 # Torch-free modules of other parts; checked when they exist in this checkout.
 OPTIONAL_MODULES = [

@@ -15,7 +15,9 @@ The jobs file is JSON Lines, one object per line (blank lines are skipped)::
 - ``prev_mask`` (optional): a previous mask (0/255 PNG, the image's size) the clicks correct, as
   ``ntclick predict --prev-mask``.
 
-Each job writes ``OUT/NAME.png`` (0/255) and, with ``--overlays DIR``, ``DIR/NAME.png``. The
+Each job writes ``OUT/NAME.png`` (0/255) and, with ``--overlays DIR``, ``DIR/NAME.png``.
+``--annotations FILE.jsonl`` also writes, at the end, one line per job with a mask: its name,
+image, size, COCO RLE ``segmentation``, ``area`` and ``bbox`` (:mod:`ntclick.mask_formats`). The
 whole file is checked before any weights are loaded (every problem is listed with its line).
 Masks already in ``OUT`` are kept, so an interrupted run resumes where it stopped
 (``--overwrite`` redoes them). Consecutive jobs on the same image share one ``set_image``.
@@ -154,6 +156,35 @@ def read_jobs(path: str | os.PathLike) -> list[BatchJob]:
     return jobs
 
 
+def _write_annotations(path: str | None, jobs: list[BatchJob], out: Path) -> None:
+    """One JSON line per job whose mask is in ``out`` (this run's or an earlier one's), written
+    atomically: ``name``, ``image``, ``height``, ``width``, ``segmentation`` (COCO RLE), ``area``
+    and ``bbox`` (COCO ``[x, y, width, height]``)."""
+    if path is None:
+        return
+    from ntclick.image_io import atomic_write_bytes, load_mask
+    from ntclick.mask_formats import mask_bbox, mask_to_rle
+
+    lines = []
+    for job in jobs:
+        file = out / f"{job.name}.png"
+        if not file.exists():
+            continue
+        mask = load_mask(file) > 0
+        record = {
+            "name": job.name,
+            "image": str(job.image),
+            "height": mask.shape[0],
+            "width": mask.shape[1],
+            "segmentation": mask_to_rle(mask),
+            "area": int(mask.sum()),
+            "bbox": mask_bbox(mask),
+        }
+        lines.append(json.dumps(record) + "\n")
+    atomic_write_bytes(path, "".join(lines).encode("utf-8"))
+    print(f"wrote {len(lines)} annotation(s) to {path}", flush=True)
+
+
 def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser(
         "batch",
@@ -169,6 +200,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--out", required=True, metavar="DIR", help="folder for the masks (created if needed)")
     p.add_argument(
         "--overlays", metavar="DIR", help="also write each mask and its clicks drawn over the image"
+    )
+    p.add_argument(
+        "--annotations",
+        metavar="FILE.jsonl",
+        help="also write one line per job: name, image, height, width, COCO RLE segmentation, area, bbox",
     )
     p.add_argument("--overwrite", action="store_true", help="redo jobs whose mask is already in --out")
     p.add_argument(
@@ -193,6 +229,7 @@ def handler(args: argparse.Namespace) -> int:
     if len(todo) < len(jobs):
         print(f"{len(jobs) - len(todo)} of {len(jobs)} job(s) already have a mask in {out}; skipped")
     if not todo:
+        _write_annotations(args.annotations, jobs, out)
         return 0
     predictor = make_predictor(args)
     out.mkdir(parents=True, exist_ok=True)
@@ -231,6 +268,7 @@ def handler(args: argparse.Namespace) -> int:
         )
     done = len(todo) - len(failed)
     print(f"wrote {done} mask(s) to {out} in {time.perf_counter() - start:.1f} s", flush=True)
+    _write_annotations(args.annotations, jobs, out)
     if failed:
         print(f"{len(failed)} job(s) failed:\n  " + "\n  ".join(failed), file=sys.stderr)
         return 1

@@ -119,6 +119,7 @@ def test_batch_masks_are_the_predictors_answers(tiny_weights, images, tmp_path, 
         lambda self, image: (seen.append(image.shape), original(self, image))[1],
     )
     argv = ["batch", str(jobs), "--weights", str(tiny_weights), "--out", str(tmp_path / "masks")]
+    argv += ["--soft", str(tmp_path / "soft"), "--fbu", str(tmp_path / "fbu")]
     assert main([*argv, "--overlays", str(tmp_path / "overlays")]) == 0
     out = capsys.readouterr().out
     assert "[1/3] square: 2 click(s), 90x60" in out and "wrote 3 mask(s)" in out

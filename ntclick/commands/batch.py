@@ -15,7 +15,8 @@ The jobs file is JSON Lines, one object per line (blank lines are skipped)::
 - ``prev_mask`` (optional): a previous mask (0/255 PNG, the image's size) the clicks correct, as
   ``ntclick predict --prev-mask``.
 
-Each job writes ``OUT/NAME.png`` (0/255) and, with ``--overlays DIR``, ``DIR/NAME.png``.
+Each job writes ``OUT/NAME.png`` (0/255) and, with ``--overlays DIR`` / ``--soft DIR`` /
+``--fbu DIR``, the overlay, the soft mask (0..255) or the FBU map as ``DIR/NAME.png``.
 ``--annotations FILE.jsonl`` also writes, at the end, one line per job with a mask: its name,
 image, size, COCO RLE ``segmentation``, ``area`` and ``bbox`` (:mod:`ntclick.mask_formats`). The
 whole file is checked before any weights are loaded (every problem is listed with its line).
@@ -223,8 +224,14 @@ def handler(args: argparse.Namespace) -> int:
     from ntclick.visualize import overlay_mask
 
     jobs = read_jobs(args.jobs)
+    import numpy as np
+
     out = Path(args.out)
-    overlays = None if args.overlays is None else Path(args.overlays)
+    extras = {
+        kind: Path(folder)
+        for kind, folder in (("overlay", args.overlays), ("soft", args.soft), ("fbu", args.fbu))
+        if folder
+    }
     todo = [j for j in jobs if args.overwrite or not (out / f"{j.name}.png").exists()]
     if len(todo) < len(jobs):
         print(f"{len(jobs) - len(todo)} of {len(jobs)} job(s) already have a mask in {out}; skipped")
@@ -232,9 +239,8 @@ def handler(args: argparse.Namespace) -> int:
         _write_annotations(args.annotations, jobs, out)
         return 0
     predictor = make_predictor(args)
-    out.mkdir(parents=True, exist_ok=True)
-    if overlays is not None:
-        overlays.mkdir(parents=True, exist_ok=True)
+    for folder in (out, *extras.values()):
+        folder.mkdir(parents=True, exist_ok=True)
 
     failed: list[str] = []
     current: Path | None = None
@@ -257,9 +263,16 @@ def handler(args: argparse.Namespace) -> int:
             failed.append(message)
             print(f"[{i}/{len(todo)}] {job.name}: failed: {exc}", file=sys.stderr, flush=True)
             continue
+        # The extras first: a job whose mask exists is done, so the mask is written last.
+        if "overlay" in extras:
+            save_image(
+                extras["overlay"] / f"{job.name}.png", overlay_mask(image, prediction.mask, job.clicks)
+            )
+        if "soft" in extras:
+            save_image(extras["soft"] / f"{job.name}.png", np.round(prediction.soft * 255).astype(np.uint8))
+        if "fbu" in extras:
+            save_image(extras["fbu"] / f"{job.name}.png", prediction.fbu)
         save_image(out / f"{job.name}.png", prediction.mask)
-        if overlays is not None:
-            save_image(overlays / f"{job.name}.png", overlay_mask(image, prediction.mask, job.clicks))
         h, w = prediction.mask.shape
         print(
             f"[{i}/{len(todo)}] {job.name}: {len(job.clicks)} click(s), {w}x{h}, "

@@ -202,6 +202,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--overlays", metavar="DIR", help="also write each mask and its clicks drawn over the image"
     )
+    p.add_argument("--soft", metavar="DIR", help="also write each soft mask scaled to 0..255 (DIR/NAME.png)")
+    p.add_argument("--fbu", metavar="DIR", help="also write each FBU map (0 bg, 128 uncertain, 255 fg)")
     p.add_argument(
         "--annotations",
         metavar="FILE.jsonl",

@@ -94,6 +94,7 @@ def test_cache_replays_a_stored_run_and_screen_pairs_against_it(tiny_weights, tm
     rows = edge_snap.screen(str(cache), ["cached", "gf-r2-e0.001"])
     assert [r["variant"] for r in rows] == ["cached", "gf-r2-e0.001"]
     assert rows[0]["delta"] == 0 and rows[0]["clicks"] == 3 and rows[0]["objects"] == 1
+    assert rows[0]["changed_max"] == 0 and 0 <= rows[1]["changed_mean"] <= rows[1]["changed_max"] <= 100
     assert rows[1]["better"] + rows[1]["worse"] <= 3
     with pytest.raises(FileNotFoundError, match="no cached objects"):
         edge_snap.screen(str(tmp_path), ["cached"])

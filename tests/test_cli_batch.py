@@ -246,6 +246,23 @@ def test_bad_jobs_fail_before_any_weights_are_loaded(images, tmp_path, capsys):
     assert "line 2" in capsys.readouterr().err  # the file is checked first, then the options
 
 
+def test_output_paths_of_the_wrong_kind_are_refused(images, tmp_path, capsys):
+    jobs = _write_jobs(tmp_path / "jobs.jsonl", JOBS)
+    a_file = tmp_path / "taken.png"
+    a_file.write_bytes(b"x")
+    base = ["batch", str(jobs), "--baseline", "grabcut"]
+    cases = [
+        (["--out", str(a_file)], "--out"),
+        (["--out", str(tmp_path / "m"), "--soft", str(a_file)], "--soft"),
+        (["--out", str(tmp_path / "m"), "--annotations", str(tmp_path)], "is a folder"),
+    ]
+    for extra, message in cases:
+        assert main([*base, *extra]) == 2
+        err = capsys.readouterr().err
+        assert err.startswith("ntclick batch: error:") and message in err and err.count("\n") == 1
+    assert not (tmp_path / "m").exists()
+
+
 def test_baseline_batch_does_not_import_torch(images, tmp_path):
     jobs = _write_jobs(tmp_path / "jobs.jsonl", JOBS)
     code = (

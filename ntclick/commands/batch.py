@@ -226,6 +226,16 @@ def handler(args: argparse.Namespace) -> int:
     from ntclick.visualize import overlay_mask
 
     jobs = read_jobs(args.jobs)
+    for option, folder in (
+        ("--out", args.out),
+        ("--overlays", args.overlays),
+        ("--soft", args.soft),
+        ("--fbu", args.fbu),
+    ):
+        if folder is not None and Path(folder).exists() and not Path(folder).is_dir():
+            raise ValueError(f"{option} {folder!r} is a file; it must be a folder (or not exist yet)")
+    if args.annotations is not None and Path(args.annotations).is_dir():
+        raise ValueError(f"--annotations {args.annotations!r} is a folder; it must be a file path")
     import numpy as np
 
     out = Path(args.out)

@@ -106,7 +106,13 @@ def rle_to_mask(rle: dict[str, Any]) -> np.ndarray:
     counts = rle["counts"]
     if isinstance(counts, bytes):
         counts = counts.decode("ascii")
-    runs = _decode_counts(counts) if isinstance(counts, str) else [int(c) for c in counts]
+    if isinstance(counts, str):
+        runs = _decode_counts(counts)
+    else:
+        try:
+            runs = [int(c) for c in counts]
+        except (TypeError, ValueError):
+            raise ValueError("RLE 'counts' must be a COCO string or a list of run lengths") from None
     if any(r < 0 for r in runs):
         raise ValueError("RLE counts hold a negative run length")
     if sum(runs) != h * w:

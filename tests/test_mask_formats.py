@@ -81,6 +81,8 @@ def test_rle_round_trip(mask):
         ({"size": [3, 3], "counts": [5, -1, 5]}, "negative run"),
         ({"size": [3, 3], "counts": "9 "}, "not a COCO RLE character"),
         ({"size": [3, 3], "counts": "a"}, "ends in the middle of a number"),
+        ({"size": [3, 3], "counts": [4, None, 5]}, "a COCO string or a list of run lengths"),
+        ({"size": [3, 3], "counts": 9}, "a COCO string or a list of run lengths"),
     ],
 )
 def test_bad_rle_is_named(rle, message):

@@ -222,6 +222,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def handler(args: argparse.Namespace) -> int:
+    import numpy as np
+
     from ntclick.image_io import load_image, load_mask, save_image
     from ntclick.visualize import overlay_mask
 
@@ -236,8 +238,6 @@ def handler(args: argparse.Namespace) -> int:
             raise ValueError(f"{option} {folder!r} is a file; it must be a folder (or not exist yet)")
     if args.annotations is not None and Path(args.annotations).is_dir():
         raise ValueError(f"--annotations {args.annotations!r} is a folder; it must be a file path")
-    import numpy as np
-
     out = Path(args.out)
     extras = {
         kind: Path(folder)

@@ -153,8 +153,8 @@ def label_suffix(args: argparse.Namespace) -> str:
 
 
 def add_source_options(parser: argparse.ArgumentParser) -> None:
-    """``--weights`` or ``--baseline`` (one is required) and the loading options of ``--weights``
-    (device, dtype, Hub revision and cache), as ``ntclick predict`` and ``ntclick batch`` take them."""
+    """``--weights`` or ``--baseline`` (one is required), as ``ntclick predict`` and ``ntclick batch``
+    take them; :func:`add_loading_options` adds the options of ``--weights``."""
     source = parser.add_mutually_exclusive_group(required=True)
     source.add_argument(
         "--weights",

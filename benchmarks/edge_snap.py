@@ -17,6 +17,7 @@ script measures it in two ways:
   a bilateral-filtered image), ``band-iter5`` (5 iterations, not 3), ``band-up2`` (on the image
   upsampled twice, the answer shrunk by area), ``band-gfseed`` (probable seeds from the
   guided-filtered ECP soft mask);
+- ``figure``: one cached object's errors before and after snapping, side by side;
 - ``eval``: the real selection run with the guided filter after the shipped predictor (new
   clicks after each snapped mask), as ``ntclick eval`` writes it.
 
@@ -281,6 +282,47 @@ def print_rows(rows: list[dict]) -> None:
         )
 
 
+def _error_panel(image: np.ndarray, mask: np.ndarray, gt: np.ndarray, clicks, box, side: int) -> np.ndarray:
+    """The image dimmed, missed object pixels magenta, extra ones cyan, the rest of the true
+    boundary yellow, clicks drawn; cropped to ``box`` = (y0, y1, x0, x1), enlarged (nearest)."""
+    from ntclick.visualize import draw_clicks
+
+    out = (image.astype(np.float32) * 0.55).astype(np.uint8)
+    edge = cv2.morphologyEx(gt.astype(np.uint8), cv2.MORPH_GRADIENT, np.ones((3, 3), np.uint8)) > 0
+    out[edge] = (255, 220, 0)
+    out[gt & ~mask] = (255, 0, 255)
+    out[mask & ~gt] = (0, 200, 255)
+    y0, y1, x0, x1 = box
+    crop = draw_clicks(out, clicks, radius=3)[y0:y1, x0:x1]
+    scale = side / max(crop.shape[:2])
+    return cv2.resize(crop, None, fx=scale, fy=scale, interpolation=cv2.INTER_NEAREST)
+
+
+def figure(cache_dir: str, name: str, out: str, radius: int = 4, eps: float = 1e-4, click: int = 0) -> str:
+    """Two panels of one cached object at one click (``click`` 1-based; 0: its best click): the
+    cached answer's errors and the snapped answer's (missed magenta, extra cyan, the rest of the
+    true boundary yellow), side by side, cropped to the object plus 20 px."""
+    from ntclick.clicks import Click
+    from ntclick.image_io import save_image
+    from ntclick.metrics import iou
+
+    z = np.load(Path(cache_dir) / f"{name}.npz")
+    gt, ignore = z["gt"], z["ignore"]
+    ious = [float(iou(m, gt, ignore=ignore)) for m in z["final"]]
+    k = int(np.argmax(ious)) if click == 0 else click - 1
+    clicks = [Click(float(x), float(y), KINDS[int(t)]) for x, y, t in z["clicks"][: k + 1]]
+    cached = z["final"][k]
+    snapped = snap(z["image"], cached, clicks, radius, eps)
+    ys, xs = np.nonzero(gt | cached | snapped)
+    h, w = gt.shape
+    box = (max(0, ys.min() - 20), min(h, ys.max() + 21), max(0, xs.min() - 20), min(w, xs.max() + 21))
+    panels = [_error_panel(z["image"], m, gt, clicks, box, 600) for m in (cached, snapped)]
+    gap = np.full((panels[0].shape[0], 8, 3), 255, np.uint8)
+    save_image(out, np.concatenate([panels[0], gap, panels[1]], axis=1))
+    after = float(iou(snapped, gt, ignore=ignore))
+    return f"{name}, click {k + 1}: IoU {ious[k]:.3f} as cached, {after:.3f} snapped (r {radius}, eps {eps:g}) -> {out}"
+
+
 def evaluate(radius: int, eps: float, dataset: str, out: str, protocol: str, weights: str) -> None:
     from ntclick import NTClickPredictor
     from ntclick.prediction import Prediction
@@ -317,6 +359,13 @@ def main(argv: list[str] | None = None) -> int:
     s.add_argument("--cache", required=True)
     s.add_argument("--variants", required=True, help="comma-separated, e.g. gf-r4-e0.0001,band-lab")
     s.add_argument("--reference", default="cached", help="cached (the stored answers) or band (rerun)")
+    g = sub.add_parser("figure", help="one cached object's errors before and after snapping, side by side")
+    g.add_argument("--cache", required=True)
+    g.add_argument("--object", required=True, help="the object's name, e.g. 105019_0")
+    g.add_argument("--click", type=int, default=0, help="1-based click; 0 (default): the object's best")
+    g.add_argument("--radius", type=int, default=4)
+    g.add_argument("--eps", type=float, default=1e-4)
+    g.add_argument("--out", required=True)
     e = sub.add_parser("eval", help="the selection run with the guided filter after the predictor")
     e.add_argument("--radius", type=int, default=4)
     e.add_argument("--eps", type=float, default=1e-4)
@@ -329,6 +378,8 @@ def main(argv: list[str] | None = None) -> int:
         cache(args.jsonl, args.dataset, args.out, args.weights)
     elif args.step == "screen":
         print_rows(screen(args.cache, args.variants.split(","), args.reference))
+    elif args.step == "figure":
+        print(figure(args.cache, args.object, args.out, args.radius, args.eps, args.click))
     else:
         evaluate(args.radius, args.eps, args.dataset, args.out, args.protocol, args.weights)
     return 0

@@ -96,6 +96,12 @@ def test_cache_replays_a_stored_run_and_screen_pairs_against_it(tiny_weights, tm
     assert rows[0]["delta"] == 0 and rows[0]["clicks"] == 3 and rows[0]["objects"] == 1
     assert rows[0]["changed_max"] == 0 and 0 <= rows[1]["changed_mean"] <= rows[1]["changed_max"] <= 100
     assert rows[1]["better"] + rows[1]["worse"] <= 3
+    text = edge_snap.figure(str(cache), "box", str(tmp_path / "fig.png"), radius=2, eps=1e-3)
+    assert text.startswith("box, click ") and "snapped" in text
+    from ntclick.image_io import load_image
+
+    picture = load_image(tmp_path / "fig.png")
+    assert picture.shape[2] == 3 and picture.shape[1] > 2 * picture.shape[0] - 20  # two panels side by side
     with pytest.raises(FileNotFoundError, match="no cached objects"):
         edge_snap.screen(str(tmp_path), ["cached"])
     capsys.readouterr()

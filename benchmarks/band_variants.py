@@ -433,6 +433,29 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
+def wrap_mask_step(predictor, step) -> None:
+    """Wrap ``predictor`` so each answer's mask goes through ``step(image, mask, clicks)``
+    (image uint8 RGB as given to ``set_image``, mask bool (H, W), clicks as ``Click``; returns a
+    bool mask); the soft mask becomes that mask (0 / 1), the FBU map stays the predictor's.
+    Shared by ``edge_refiner.py`` and ``edge_snap.py``."""
+    from ntclick.clicks import as_click
+    from ntclick.prediction import Prediction
+
+    predict, set_image = predictor.predict, predictor.set_image
+    current = {}
+
+    def keep_image(image, *args, **kwargs):
+        current["image"] = np.asarray(image)
+        return set_image(image, *args, **kwargs)
+
+    def stepped(clicks, **kwargs):
+        prediction = predict(clicks, **kwargs)
+        mask = step(current["image"], prediction.mask, [as_click(c) for c in clicks])
+        return Prediction(mask=mask, soft=mask.astype(np.float32), fbu=prediction.fbu)
+
+    predictor.set_image, predictor.predict = keep_image, stepped
+
+
 def run_variant(
     predictor, label: str, dataset_spec: str, target_iou: float, out: str, protocol: str = "standard"
 ) -> None:

@@ -219,38 +219,38 @@ def evaluate(
     import torch
 
     from ntclick import NTClickPredictor
-    from ntclick.clicks import as_click
-    from ntclick.prediction import Prediction
 
     sys.path.insert(0, str(Path(__file__).resolve().parent))
-    from band_variants import run_variant
+    from band_variants import run_variant, wrap_mask_step
 
     net = build_net()
     net.load_state_dict(torch.load(refiner, weights_only=True))
     net.eval()
     predictor = NTClickPredictor.from_pretrained("weights/ntclick-tiny")
-    predict = predictor.predict
-    images = {}
-    set_image = predictor.set_image
-
-    def keep_image(image, *args, **kwargs):
-        images["current"] = np.asarray(image)
-        return set_image(image, *args, **kwargs)
-
-    def refined(clicks, **kwargs):
-        pred = predict(clicks, **kwargs)
-        mask = refine(net, images["current"], pred.mask, [as_click(c) for c in clicks], apply_band)
-        return Prediction(mask=mask, soft=np.where(mask, 1.0, 0.0).astype(np.float32), fbu=pred.fbu)
-
-    predictor.set_image = keep_image
-    predictor.predict = refined
+    wrap_mask_step(predictor, lambda image, mask, clicks: refine(net, image, mask, clicks, apply_band))
     run_variant(predictor, label, dataset, target_iou, out, protocol)
 
 
-def error_figure(image: np.ndarray, mask: np.ndarray, gt: np.ndarray, clicks, side: int = 900) -> np.ndarray:
-    """uint8 RGB: the object's box (plus 20 px) with the image dimmed, missed object pixels
-    magenta, extra ones cyan, the rest of the true boundary yellow and the clicks drawn (fg green,
-    bg red), enlarged (nearest) to a ``side`` px long side so single pixels show."""
+def object_box(region: np.ndarray, margin: int = 20) -> tuple[int, int, int, int]:
+    """``(y0, y1, x0, x1)``: the bounding box of ``region`` (bool (H, W), not empty) grown by
+    ``margin`` px, clipped to the image."""
+    ys, xs = np.nonzero(region)
+    h, w = region.shape
+    return (
+        max(0, ys.min() - margin),
+        min(h, ys.max() + margin + 1),
+        max(0, xs.min() - margin),
+        min(w, xs.max() + margin + 1),
+    )
+
+
+def error_figure(
+    image: np.ndarray, mask: np.ndarray, gt: np.ndarray, clicks, side: int = 900, box=None
+) -> np.ndarray:
+    """uint8 RGB: the object's box (plus 20 px; or ``box`` = (y0, y1, x0, x1)) with the image
+    dimmed, missed object pixels magenta, extra ones cyan, the rest of the true boundary yellow
+    and the clicks drawn (fg green, bg red), enlarged (nearest) to a ``side`` px long side so
+    single pixels show."""
     from ntclick.visualize import draw_clicks
 
     out = (image.astype(np.float32) * 0.55).astype(np.uint8)
@@ -259,10 +259,7 @@ def error_figure(image: np.ndarray, mask: np.ndarray, gt: np.ndarray, clicks, si
     out[gt & ~mask] = (255, 0, 255)
     out[mask & ~gt] = (0, 200, 255)
     out = draw_clicks(out, clicks, radius=3)
-    ys, xs = np.nonzero(gt | mask)
-    h, w = gt.shape
-    y0, y1 = max(0, ys.min() - 20), min(h, ys.max() + 21)
-    x0, x1 = max(0, xs.min() - 20), min(w, xs.max() + 21)
+    y0, y1, x0, x1 = object_box(gt | mask) if box is None else box
     crop = out[y0:y1, x0:x1]
     scale = side / max(crop.shape[:2])
     return cv2.resize(crop, None, fx=scale, fy=scale, interpolation=cv2.INTER_NEAREST)

@@ -282,22 +282,6 @@ def print_rows(rows: list[dict]) -> None:
         )
 
 
-def _error_panel(image: np.ndarray, mask: np.ndarray, gt: np.ndarray, clicks, box, side: int) -> np.ndarray:
-    """The image dimmed, missed object pixels magenta, extra ones cyan, the rest of the true
-    boundary yellow, clicks drawn; cropped to ``box`` = (y0, y1, x0, x1), enlarged (nearest)."""
-    from ntclick.visualize import draw_clicks
-
-    out = (image.astype(np.float32) * 0.55).astype(np.uint8)
-    edge = cv2.morphologyEx(gt.astype(np.uint8), cv2.MORPH_GRADIENT, np.ones((3, 3), np.uint8)) > 0
-    out[edge] = (255, 220, 0)
-    out[gt & ~mask] = (255, 0, 255)
-    out[mask & ~gt] = (0, 200, 255)
-    y0, y1, x0, x1 = box
-    crop = draw_clicks(out, clicks, radius=3)[y0:y1, x0:x1]
-    scale = side / max(crop.shape[:2])
-    return cv2.resize(crop, None, fx=scale, fy=scale, interpolation=cv2.INTER_NEAREST)
-
-
 def figure(cache_dir: str, name: str, out: str, radius: int = 4, eps: float = 1e-4, click: int = 0) -> str:
     """Two panels of one cached object at one click (``click`` 1-based; 0: its best click): the
     cached answer's errors and the snapped answer's (missed magenta, extra cyan, the rest of the
@@ -306,6 +290,9 @@ def figure(cache_dir: str, name: str, out: str, radius: int = 4, eps: float = 1e
     from ntclick.image_io import save_image
     from ntclick.metrics import iou
 
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from edge_refiner import error_figure, object_box
+
     z = np.load(Path(cache_dir) / f"{name}.npz")
     gt, ignore = z["gt"], z["ignore"]
     ious = [float(iou(m, gt, ignore=ignore)) for m in z["final"]]
@@ -313,10 +300,8 @@ def figure(cache_dir: str, name: str, out: str, radius: int = 4, eps: float = 1e
     clicks = [Click(float(x), float(y), KINDS[int(t)]) for x, y, t in z["clicks"][: k + 1]]
     cached = z["final"][k]
     snapped = snap(z["image"], cached, clicks, radius, eps)
-    ys, xs = np.nonzero(gt | cached | snapped)
-    h, w = gt.shape
-    box = (max(0, ys.min() - 20), min(h, ys.max() + 21), max(0, xs.min() - 20), min(w, xs.max() + 21))
-    panels = [_error_panel(z["image"], m, gt, clicks, box, 600) for m in (cached, snapped)]
+    box = object_box(gt | cached | snapped)  # one crop for both panels
+    panels = [error_figure(z["image"], m, gt, clicks, side=600, box=box) for m in (cached, snapped)]
     gap = np.full((panels[0].shape[0], 8, 3), 255, np.uint8)
     save_image(out, np.concatenate([panels[0], gap, panels[1]], axis=1))
     after = float(iou(snapped, gt, ignore=ignore))
@@ -325,25 +310,12 @@ def figure(cache_dir: str, name: str, out: str, radius: int = 4, eps: float = 1e
 
 def evaluate(radius: int, eps: float, dataset: str, out: str, protocol: str, weights: str) -> None:
     from ntclick import NTClickPredictor
-    from ntclick.prediction import Prediction
 
     sys.path.insert(0, str(Path(__file__).resolve().parent))
-    from band_variants import run_variant
+    from band_variants import run_variant, wrap_mask_step
 
     predictor = NTClickPredictor.from_pretrained(weights)
-    predict, set_image = predictor.predict, predictor.set_image
-    current = {}
-
-    def keep_image(image, *args, **kwargs):
-        current["image"] = np.asarray(image)
-        return set_image(image, *args, **kwargs)
-
-    def snapped(clicks, **kwargs):
-        prediction = predict(clicks, **kwargs)
-        mask = snap(current["image"], prediction.mask, clicks, radius, eps)
-        return Prediction(mask=mask, soft=mask.astype(np.float32), fbu=prediction.fbu)
-
-    predictor.set_image, predictor.predict = keep_image, snapped
+    wrap_mask_step(predictor, lambda image, mask, clicks: snap(image, mask, clicks, radius, eps))
     run_variant(predictor, f"gf_r{radius}_e{eps:g}", dataset, 0.9, out, protocol)
 
 

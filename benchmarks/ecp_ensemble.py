@@ -11,7 +11,8 @@ member's, whose prior settings build the click maps), from outside the package:
     python benchmarks/ecp_ensemble.py --label flip --member weights/ntclick-tiny --flip
 
 Each ``--member`` is a weights folder or an ECP training checkpoint (.pt); all must take the
-same click channels.  ``--flip`` adds every member's prediction on the left-right mirrored
+same click channels, and the first one's ``size_multiple`` (16 for the ViT, 32 for a CNN) must be
+a multiple of the others' (put a CNN first).  ``--flip`` adds every member's prediction on the left-right mirrored
 input (image and click maps), flipped back.  The predictor's other settings are those stored
 with ``--weights``.  Writes ``<out>/<label>_<dataset>_<protocol>.jsonl`` (resumable, like
 ``ntclick eval``) and prints a one-line summary.
@@ -41,6 +42,12 @@ class AveragedECP(nn.Module):
         channels = {int(m.config.click_channels) for m in members}
         if len(channels) != 1:
             raise ValueError(f"members take different numbers of click channels: {sorted(channels)}")
+        first = int(members[0].config.size_multiple)
+        if any(first % int(m.config.size_multiple) for m in members):
+            raise ValueError(
+                "the first member pads the input for all: put first the member whose size_multiple "
+                f"the others divide (got {[int(m.config.size_multiple) for m in members]})"
+            )
         self.members = nn.ModuleList(members)
         self.flip = flip
         self.config = members[0].config

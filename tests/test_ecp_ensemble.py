@@ -36,6 +36,18 @@ def test_averaged_ecp_is_the_mean_class_probability_and_unflips_the_mirror():
     prior = build_ecp("tiny", **ECP_TINY, prior="grabcut")
     with pytest.raises(ValueError, match="different numbers of click channels"):
         ensemble.AveragedECP([a, prior])
+    # The first member pads the input for all: a CNN (multiple of 32) must come before a ViT (16).
+    cnn = build_ecp("tiny", backbone="resnet18", unet_widths=(16, 8, 8, 8)).eval()
+    assert (a.config.size_multiple, cnn.config.size_multiple) == (16, 32)
+    with pytest.raises(ValueError, match="put a CNN first|size_multiple"):
+        ensemble.AveragedECP([a, cnn])
+    image = torch.randn(1, 3, 64, 96)
+    maps = torch.rand(1, a.config.click_channels, 64, 96)
+    both = ensemble.AveragedECP([cnn, a])
+    assert both.config.size_multiple == 32
+    torch.testing.assert_close(
+        both(image, maps).exp(), (cnn(image, maps).softmax(1) + a(image, maps).softmax(1)) / 2
+    )
 
 
 def test_one_member_predicts_like_the_plain_predictor(tiny_weights):

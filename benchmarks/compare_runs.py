@@ -1,10 +1,10 @@
 """Paired comparison of two evaluation runs on the same objects.
 
 Averages over a data set hide which objects moved. This script matches the per-object records of
-a reference run and a candidate run (``ntclick eval`` JSON lines, matched by data set and object
-name) and reports, for each threshold, the mean per-object change in clicks needed (NoC) with
-its standard error, how many objects got better or worse, the change in mean IoU after k
-clicks, and how often a click *lowered* the IoU by more than 0.1 (a user sees the mask jump
+a reference run and a candidate run (``ntclick eval`` JSON lines, plain or gzip-compressed as
+stored, matched by data set and object name) and reports, for each threshold, the mean
+per-object change in clicks needed (NoC) with its standard error, how many objects got better or
+worse, the change in mean IoU after k clicks, and how often a click *lowered* the IoU by more than 0.1 (a user sees the mask jump
 back). The eighth round's table in ``docs/benchmarks.md`` comes from it:
 
     python benchmarks/compare_runs.py \\
@@ -24,7 +24,7 @@ import math
 from collections.abc import Sequence
 from pathlib import Path
 
-from ntclick.eval.protocol import read_jsonl
+from ntclick.eval.protocol import read_jsonl, resolve_jsonl
 from ntclick.image_io import atomic_write_bytes
 from ntclick.metrics import noc
 
@@ -105,16 +105,19 @@ def to_text(stats: dict) -> str:
 
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("reference", type=Path, help="JSON lines of the reference run")
-    parser.add_argument("candidate", type=Path, help="JSON lines of the run compared with it")
+    parser.add_argument("reference", type=Path, help="JSON lines of the reference run (.jsonl or .jsonl.gz)")
+    parser.add_argument(
+        "candidate", type=Path, help="JSON lines of the run compared with it (.jsonl or .jsonl.gz)"
+    )
     parser.add_argument("--max-clicks", type=int, default=20)
     parser.add_argument("--json", type=Path, default=None, help="also write the statistics here")
     args = parser.parse_args(argv)
-    for p in (args.reference, args.candidate):
-        if not p.is_file():
-            parser.error(f"no such file: {p}")
-    stats = compare(list(read_jsonl(args.reference)), list(read_jsonl(args.candidate)), args.max_clicks)
-    stats["reference"], stats["candidate"] = str(args.reference), str(args.candidate)
+    try:  # plain or gzip-compressed (the stored runs are .jsonl.gz)
+        reference, candidate = resolve_jsonl(args.reference), resolve_jsonl(args.candidate)
+    except FileNotFoundError as exc:
+        parser.error(str(exc))
+    stats = compare(list(read_jsonl(reference)), list(read_jsonl(candidate)), args.max_clicks)
+    stats["reference"], stats["candidate"] = str(reference), str(candidate)
     if args.json is not None:  # before printing: a closed pipe (``| head``) must not lose the file
         atomic_write_bytes(args.json, (json.dumps(stats, indent=2) + "\n").encode())
     print(to_text(stats))

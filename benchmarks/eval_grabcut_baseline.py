@@ -25,6 +25,7 @@ from pathlib import Path
 
 from ntclick.baselines import GrabCutPredictor
 from ntclick.eval import ClickProtocol, evaluate, open_dataset, read_jsonl, summarize, write_summaries
+from ntclick.eval.protocol import resolve_jsonl
 from ntclick.eval.report import summaries_to_markdown
 
 REPO = Path(__file__).resolve().parents[1]
@@ -62,10 +63,12 @@ def main(argv: list[str] | None = None) -> int:
             protocol = ClickProtocol(clicker, max_clicks=max_clicks, noise_sigma=args.noise)
             jsonl = work / f"grabcut_{dataset.name}_{protocol.name}.jsonl"
             if args.summarize_only:
-                if not jsonl.is_file():
-                    print(f"missing {jsonl}: skipped", file=sys.stderr)
+                try:
+                    stored = resolve_jsonl(jsonl)  # the stored runs are gzip-compressed
+                except FileNotFoundError as exc:
+                    print(f"{exc}: skipped", file=sys.stderr)
                     continue
-                results = [r for r in read_jsonl(jsonl) if r.settings == protocol.to_dict()]
+                results = [r for r in read_jsonl(stored) if r.settings == protocol.to_dict()]
                 print(
                     f"{dataset.name} {protocol.name}: {len(results)} of {len(dataset)} objects",
                     file=sys.stderr,

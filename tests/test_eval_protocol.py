@@ -3,6 +3,7 @@ determinism, JSON lines round trip and resuming."""
 
 from __future__ import annotations
 
+import gzip
 import json
 from pathlib import Path
 
@@ -12,6 +13,7 @@ import pytest
 
 from ntclick.clicks import ClickKind
 from ntclick.eval import ClickProtocol, ObjectResult, evaluate, open_dataset, read_jsonl, summarize
+from ntclick.eval.protocol import read_jsonl_lines, resolve_jsonl
 from ntclick.eval.report import summaries_to_csv, summaries_to_markdown, summarize_jsonl, write_summaries
 from ntclick.fbu import fbu_from_mask
 from ntclick.prediction import Prediction
@@ -345,3 +347,84 @@ def test_prev_mask_protocol_runs_the_grabcut_baseline(dataset):
     # The first click has no previous mask, so it is the plain run's; every object is found.
     assert [r.ious[0] for r in with_previous] == [r.ious[0] for r in plain]
     assert all(max(r.ious) > 0.8 for r in with_previous)
+
+
+def _gzip_copy(path: Path, target: Path | None = None) -> Path:
+    """``path`` compressed as the stored results are (``gzip -9 -n``: no name, no time stamp)."""
+    target = target or path.with_name(path.name + ".gz")
+    target.write_bytes(gzip.compress(path.read_bytes(), compresslevel=9, mtime=0))
+    return target
+
+
+def test_gzip_compressed_results_read_as_the_plain_file(dataset, tmp_path):
+    plain = tmp_path / "plain" / "disk_berkeley_nt.jsonl"
+    evaluate(DiskPredictor(), dataset, "nt", max_clicks=4, model="disk", jsonl_path=plain, progress=False)
+    stored = _gzip_copy(plain, tmp_path / "stored.jsonl.gz")
+    assert stored.read_bytes()[:2] == b"\x1f\x8b" and stored.stat().st_size < plain.stat().st_size
+
+    records = [r.to_json() for r in read_jsonl(plain)]
+    assert len(records) == 3 and [r.to_json() for r in read_jsonl(stored)] == records
+    by_plain = [s.to_dict() for s in summarize_jsonl(plain)]
+    assert len(by_plain) == 1 and by_plain[0]["objects"] == 3
+    assert [s.to_dict() for s in summarize_jsonl(stored)] == by_plain
+    assert read_jsonl_lines(stored) == plain.read_text().splitlines()
+
+    # A truncated last line (a run interrupted before it was compressed) is dropped there too.
+    lines = plain.read_text().splitlines()
+    cut = tmp_path / "cut.jsonl"
+    cut.write_text("\n".join(lines[:2]) + "\n" + lines[2][:40])
+    assert [r.to_json() for r in read_jsonl(_gzip_copy(cut))] == records[:2]
+
+
+def test_a_plain_name_falls_back_to_its_compressed_copy(dataset, tmp_path):
+    plain = tmp_path / "run.jsonl"
+    evaluate(
+        DiskPredictor(), dataset, "standard", max_clicks=3, model="disk", jsonl_path=plain, progress=False
+    )
+    records = [r.to_json() for r in read_jsonl(plain)]
+    stored = _gzip_copy(plain)
+    assert resolve_jsonl(plain) == plain  # the plain file wins while it exists
+    plain.write_text(plain.read_text().splitlines()[0] + "\n")
+    assert len(read_jsonl(plain)) == 1
+    plain.unlink()
+    assert resolve_jsonl(plain) == stored and resolve_jsonl(stored) == stored
+    assert [r.to_json() for r in read_jsonl(plain)] == records
+    assert [s.to_dict() for s in summarize_jsonl(plain)] == [s.to_dict() for s in summarize_jsonl(stored)]
+    with pytest.raises(FileNotFoundError, match=r"missing\.jsonl \(nor missing\.jsonl\.gz\)"):
+        read_jsonl(tmp_path / "missing.jsonl")
+    with pytest.raises(FileNotFoundError, match=r"missing\.jsonl\.gz$"):
+        read_jsonl(tmp_path / "missing.jsonl.gz")
+    broken = tmp_path / "broken.jsonl.gz"
+    broken.write_bytes(stored.read_bytes()[:-20])  # cut off inside the compressed stream
+    with pytest.raises(ValueError, match=r"broken\.jsonl\.gz: not a readable gzip file"):
+        read_jsonl(broken)
+    not_gzip = tmp_path / "not_gzip.jsonl.gz"
+    not_gzip.write_text(records[0] + "\n")
+    with pytest.raises(ValueError, match="not a readable gzip file"):
+        read_jsonl(not_gzip)
+
+
+def test_evaluate_resumes_from_a_stored_compressed_run(dataset, tmp_path):
+    out = tmp_path / "results" / "disk_berkeley_standard.jsonl"
+    first = evaluate(
+        DiskPredictor(), dataset, "standard", max_clicks=4, model="disk", jsonl_path=out, progress=False
+    )
+    stored = _gzip_copy(out)
+    out.unlink()
+    kept = stored.read_bytes()
+    again = DiskPredictor()
+    resumed = evaluate(again, dataset, "standard", max_clicks=4, model="disk", jsonl_path=out, progress=False)
+    assert again.calls == 0 and [r.to_json() for r in resumed] == [r.to_json() for r in first]
+    # The records are written to the plain file, which then wins; the stored copy is untouched.
+    assert [r.to_json() for r in read_jsonl(out)] == [r.to_json() for r in first]
+    assert stored.read_bytes() == kept
+    # Without resume nothing is read from it, and it is not deleted.
+    out.unlink()
+    fresh = DiskPredictor()
+    evaluate(
+        fresh, dataset, "standard", max_clicks=4, model="disk", jsonl_path=out, resume=False, progress=False
+    )
+    assert fresh.calls > 0 and stored.read_bytes() == kept and len(read_jsonl(out)) == 3
+    with pytest.raises(ValueError, match="appends plain JSON lines"):
+        evaluate(DiskPredictor(), dataset, "standard", max_clicks=2, jsonl_path=stored, progress=False)
+    assert stored.read_bytes() == kept

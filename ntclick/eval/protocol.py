@@ -15,6 +15,7 @@ Torch-free: NumPy and OpenCV only (the predictor brings its own dependencies).
 
 from __future__ import annotations
 
+import gzip
 import json
 import os
 import sys
@@ -44,6 +45,8 @@ __all__ = [
     "prediction_masks",
     "evaluate",
     "read_jsonl",
+    "read_jsonl_lines",
+    "resolve_jsonl",
     "describe_predictor",
 ]
 
@@ -276,13 +279,43 @@ def run_object(
     return result
 
 
-def read_jsonl(path: str | os.PathLike) -> list[ObjectResult]:
-    """Read per-object results written by :func:`evaluate`.  A truncated last line (an
-    interrupted run) is dropped; any other malformed line raises ``ValueError`` naming it."""
+def resolve_jsonl(path: str | os.PathLike) -> Path:
+    """The file holding the JSON lines named ``path``: ``path`` itself when it exists, else its
+    gzip-compressed copy ``path + ".gz"`` when that exists (results stored in the repository are
+    kept compressed, see ``benchmarks/README.md``, so ``x.jsonl`` still finds ``x.jsonl.gz``).
+    A plain file wins over its compressed copy.  ``FileNotFoundError`` when neither exists."""
     p = Path(path)
-    if not p.is_file():
-        raise FileNotFoundError(f"results file not found: {p}")
-    lines = p.read_text(encoding="utf-8").splitlines()
+    if p.is_file():
+        return p
+    gz = p.with_name(p.name + ".gz")
+    if p.suffix != ".gz" and gz.is_file():
+        return gz
+    also = "" if p.suffix == ".gz" else f" (nor {gz.name})"
+    raise FileNotFoundError(f"results file not found: {p}{also}")
+
+
+def read_jsonl_lines(path: str | os.PathLike) -> list[str]:
+    """The text lines of a JSON lines file, plain or gzip-compressed (a name ending in ``.gz``,
+    read with the standard library's :mod:`gzip`); ``path`` is found as :func:`resolve_jsonl`
+    finds it.  The one reader of stored results: :func:`read_jsonl` and
+    :func:`ntclick.train.metrics_log.read_metrics` go through it."""
+    p = resolve_jsonl(path)
+    if p.suffix != ".gz":
+        return p.read_text(encoding="utf-8").splitlines()
+    try:
+        with gzip.open(p, "rt", encoding="utf-8") as f:
+            return f.read().splitlines()
+    except (OSError, EOFError) as exc:  # gzip.BadGzipFile is an OSError; EOFError: truncated
+        raise ValueError(f"{p}: not a readable gzip file ({exc})") from None
+
+
+def read_jsonl(path: str | os.PathLike) -> list[ObjectResult]:
+    """Read per-object results written by :func:`evaluate`, from a plain or a gzip-compressed
+    (``.gz``) file; ``x.jsonl`` is read from ``x.jsonl.gz`` when only that exists
+    (:func:`resolve_jsonl`).  A truncated last line (an interrupted run) is dropped; any other
+    malformed line raises ``ValueError`` naming it."""
+    p = resolve_jsonl(path)
+    lines = read_jsonl_lines(p)
     out = []
     for i, line in enumerate(lines):
         if not line.strip():
@@ -294,6 +327,14 @@ def read_jsonl(path: str | os.PathLike) -> list[ObjectResult]:
                 break
             raise ValueError(f"{p}, line {i + 1}: not an ntclick evaluation record ({exc})") from None
     return out
+
+
+def _stored_jsonl(path: Path) -> Path | None:
+    """:func:`resolve_jsonl` of ``path``, or None when neither it nor its ``.gz`` copy exists."""
+    try:
+        return resolve_jsonl(path)
+    except FileNotFoundError:
+        return None
 
 
 def _append_line(path: Path, line: str) -> None:
@@ -331,13 +372,16 @@ def evaluate(
             ``max_clicks``, ``noise_sigma``, ``seed`` and ``target_iou`` override its fields.
         model: label stored with every result.
         limit: evaluate only the first ``limit`` objects.
-        jsonl_path: stream one JSON line per object here as soon as it is done.  With
-            ``resume`` (default), objects already in the file with the same model label,
-            protocol settings, dataset (name and source folder) and predictor
-            (:func:`describe_predictor`: settings and weights) are read back instead of being
-            run again; all other lines are dropped.  A file holding another folder's results
+        jsonl_path: stream one JSON line per object here as soon as it is done (plain JSON
+            lines, never compressed).  With ``resume`` (default), objects already in the file
+            with the same model label, protocol settings, dataset (name and source folder) and
+            predictor (:func:`describe_predictor`: settings and weights) are read back instead
+            of being run again; all other lines are dropped.  A file holding another folder's results
             under the same dataset name raises ``ValueError`` instead (two ``folder=`` datasets
             into one output folder would otherwise reuse or delete each other's records).
+            When only the file's gzip-compressed copy ``jsonl_path + ".gz"`` exists (a stored
+            run), its reusable records are read from there and written to ``jsonl_path``; the
+            compressed copy is left as it is.
         skip_errors: an object whose files cannot be read is recorded with ``error`` set and
             left out of the metrics, instead of stopping the run.
         progress: a progress bar over objects (only when stderr is a terminal).
@@ -364,11 +408,16 @@ def evaluate(
     described = describe_predictor(predictor)
     done: dict[str, ObjectResult] = {}
     path = Path(jsonl_path) if jsonl_path is not None else None
+    if path is not None and path.suffix == ".gz":
+        raise ValueError(
+            f"{path}: evaluate appends plain JSON lines; name a .jsonl file and compress it when done"
+        )
     if path is not None:
         path.parent.mkdir(parents=True, exist_ok=True)
-        if path.exists() and resume:
+        stored = _stored_jsonl(path) if resume else None
+        if stored is not None:
             settings = protocol.to_dict()
-            previous = read_jsonl(path)
+            previous = read_jsonl(stored)
             other = next(
                 (r.source for r in previous if r.dataset == dataset_name and r.source not in (None, source)),
                 None,
@@ -377,7 +426,7 @@ def evaluate(
                 # Another dataset of the same name (two folder= datasets): resuming would reuse
                 # or delete its records.
                 raise ValueError(
-                    f"{path} holds results of dataset {dataset_name!r} read from {other}, not from "
+                    f"{stored} holds results of dataset {dataset_name!r} read from {other}, not from "
                     f"{source}: write this run to another output folder or label, or do not resume "
                     "(ntclick eval --no-resume) to replace them"
                 )

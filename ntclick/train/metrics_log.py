@@ -18,6 +18,7 @@ import os
 from pathlib import Path
 from typing import Any
 
+from ntclick.eval.protocol import read_jsonl_lines
 from ntclick.image_io import atomic_write_bytes
 
 __all__ = ["MetricsLog", "read_metrics", "plot_loss_curve"]
@@ -42,9 +43,11 @@ class MetricsLog:
 
 
 def read_metrics(path: str | os.PathLike) -> list[dict[str, Any]]:
-    """The records of a ``metrics.jsonl`` file (a torn last line is skipped)."""
+    """The records of a ``metrics.jsonl`` file, plain or gzip-compressed (``.gz``; ``x.jsonl``
+    is read from ``x.jsonl.gz`` when only that exists, as stored runs are); a torn last line is
+    skipped."""
     records = []
-    for line in Path(path).read_text().splitlines():
+    for line in read_jsonl_lines(path):
         try:
             records.append(json.loads(line))
         except json.JSONDecodeError:

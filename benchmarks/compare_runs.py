@@ -8,8 +8,8 @@ worse, the change in mean IoU after k clicks, and how often a click *lowered* th
 back). The eighth round's table in ``docs/benchmarks.md`` comes from it:
 
     python benchmarks/compare_runs.py \\
-        benchmarks/results/bundled_gc3/ntclick-tiny-gc3_berkeley_standard.jsonl \\
-        benchmarks/results/eighth_round/ntclick-tiny-gc3_berkeley_standard-prev.jsonl \\
+        benchmarks/results/bundled_gc3/ntclick-tiny-gc3_berkeley_standard.jsonl.gz \\
+        benchmarks/results/eighth_round/ntclick-tiny-gc3_berkeley_standard-prev.jsonl.gz \\
         --json benchmarks/results/eighth_round/paired_berkeley_standard.json
 
 Both runs must use the same click budget; objects present in only one run are left out and

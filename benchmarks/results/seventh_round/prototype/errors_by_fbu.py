@@ -10,11 +10,11 @@ import sys
 
 from ntclick import NTClickPredictor
 from ntclick.clicks import Click, ClickKind
-from ntclick.eval import open_dataset
+from ntclick.eval import open_dataset, read_jsonl
 from ntclick.fbu import BG, FG, UNCERTAIN
 
-RUN = "benchmarks/results/fifth_round/ntclick-tiny-gc3_folder_standard.jsonl"
-records = {r["name"]: r for r in map(json.loads, open(RUN))}
+RUN = "benchmarks/results/fifth_round/ntclick-tiny-gc3_folder_standard.jsonl.gz"
+records = {r.name: json.loads(r.to_json()) for r in read_jsonl(RUN)}
 predictor = NTClickPredictor.from_pretrained("weights/ntclick-tiny")
 at = [int(a) for a in sys.argv[1].split(",")]
 totals: dict = {}

@@ -15,7 +15,7 @@
     python benchmarks/band_oracle.py --weights weights/ntclick-tiny --dataset folder=data/bsds_val \\
         --out benchmarks/results/fourteenth_round/val
     python benchmarks/band_oracle.py --weights weights/ntclick-tiny --dataset folder=data/bsds_val \\
-        --errors benchmarks/results/eleventh_round/val/cs800_folder_standard.jsonl.gz \\
+        --errors benchmarks/results/eleventh_round/val/cs800_folder_standard.jsonl.xz \\
         --out benchmarks/results/fourteenth_round/val
 
 The oracle writes ``<out>/band-oracle_<dataset>_<protocol>.jsonl`` (per-object curves, as ``ntclick

@@ -1,15 +1,15 @@
 """Paired comparison of two evaluation runs on the same objects.
 
 Averages over a data set hide which objects moved. This script matches the per-object records of
-a reference run and a candidate run (``ntclick eval`` JSON lines, plain or gzip-compressed as
+a reference run and a candidate run (``ntclick eval`` JSON lines, plain or xz-compressed as
 stored, matched by data set and object name) and reports, for each threshold, the mean
 per-object change in clicks needed (NoC) with its standard error, how many objects got better or
 worse, the change in mean IoU after k clicks, and how often a click *lowered* the IoU by more than 0.1 (a user sees the mask jump
 back). The eighth round's table in ``docs/benchmarks.md`` comes from it:
 
     python benchmarks/compare_runs.py \\
-        benchmarks/results/bundled_gc3/ntclick-tiny-gc3_berkeley_standard.jsonl.gz \\
-        benchmarks/results/eighth_round/ntclick-tiny-gc3_berkeley_standard-prev.jsonl.gz \\
+        benchmarks/results/bundled_gc3/ntclick-tiny-gc3_berkeley_standard.jsonl.xz \\
+        benchmarks/results/eighth_round/ntclick-tiny-gc3_berkeley_standard-prev.jsonl.xz \\
         --json benchmarks/results/eighth_round/paired_berkeley_standard.json
 
 Both runs must use the same click budget; objects present in only one run are left out and
@@ -105,14 +105,16 @@ def to_text(stats: dict) -> str:
 
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("reference", type=Path, help="JSON lines of the reference run (.jsonl or .jsonl.gz)")
     parser.add_argument(
-        "candidate", type=Path, help="JSON lines of the run compared with it (.jsonl or .jsonl.gz)"
+        "reference", type=Path, help="JSON lines of the reference run (.jsonl, .jsonl.xz, .jsonl.gz)"
+    )
+    parser.add_argument(
+        "candidate", type=Path, help="JSON lines of the run compared with it (.jsonl, .jsonl.xz, .jsonl.gz)"
     )
     parser.add_argument("--max-clicks", type=int, default=20)
     parser.add_argument("--json", type=Path, default=None, help="also write the statistics here")
     args = parser.parse_args(argv)
-    try:  # plain or gzip-compressed (the stored runs are .jsonl.gz)
+    try:  # plain or compressed (the stored runs are .jsonl.xz)
         reference, candidate = resolve_jsonl(args.reference), resolve_jsonl(args.candidate)
     except FileNotFoundError as exc:
         parser.error(str(exc))

@@ -20,7 +20,7 @@ split ECP was trained on; BSDS val is the pool's held-out split):
 paragraph):
 
     python benchmarks/edge_refiner.py errors \
-        --jsonl benchmarks/results/eleventh_round/val/cs800_folder_standard.jsonl.gz
+        --jsonl benchmarks/results/eleventh_round/val/cs800_folder_standard.jsonl.xz
 
 ``data`` runs the shipped predictor with the standard clicker on each object and keeps the
 mask after every click with the object (``.npz``); ``train`` fits the CNN on crops around the

@@ -21,7 +21,7 @@ script measures it in two ways:
 - ``eval``: the real selection run with the guided filter after the shipped predictor (new
   clicks after each snapped mask), as ``ntclick eval`` writes it.
 
-    python benchmarks/edge_snap.py cache --jsonl benchmarks/results/eleventh_round/val/cs800_folder_standard.jsonl.gz \\
+    python benchmarks/edge_snap.py cache --jsonl benchmarks/results/eleventh_round/val/cs800_folder_standard.jsonl.xz \\
         --dataset folder=data/bsds_val --out runs/cache/val40
     python benchmarks/edge_snap.py screen --cache runs/cache/val40 --variants gf-r2-e0.001,gf-r4-e0.0001
     python benchmarks/edge_snap.py eval --radius 4 --eps 1e-4 --dataset folder=data/bsds_val \\

@@ -64,7 +64,7 @@ def main(argv: list[str] | None = None) -> int:
             jsonl = work / f"grabcut_{dataset.name}_{protocol.name}.jsonl"
             if args.summarize_only:
                 try:
-                    stored = resolve_jsonl(jsonl)  # the stored runs are gzip-compressed
+                    stored = resolve_jsonl(jsonl)  # the stored runs are xz-compressed
                 except FileNotFoundError as exc:
                     print(f"{exc}: skipped", file=sys.stderr)
                     continue

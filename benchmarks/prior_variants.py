@@ -25,7 +25,7 @@ The guards are stateless like the predictor: a prior is a function of the click 
 priors of the shorter lists are memoised per image, so an evaluation computes each once.
 
     python benchmarks/prior_variants.py --variant guard-keep --value 3 --out benchmarks/results/fifteenth_round/val
-    python benchmarks/prior_variants.py --drops benchmarks/results/eleventh_round/cs800-gc3_berkeley_standard.jsonl.gz \\
+    python benchmarks/prior_variants.py --drops benchmarks/results/eleventh_round/cs800-gc3_berkeley_standard.jsonl.xz \\
         --dataset berkeley
 
 ``--drops JSONL`` measures instead: for every click of a stored run that lowered the IoU by more

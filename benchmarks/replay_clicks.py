@@ -11,7 +11,7 @@ settings), and the FBU map's composition in % of the image:
 - ``mask on gt bg``: the final mask's false positives.
 
     python benchmarks/replay_clicks.py --weights weights/ntclick-tiny --dataset folder=data/bsds_val \\
-        --jsonl benchmarks/results/twelfth_round/val/new_folder_nt.jsonl.gz --object 296028_0 --clicks 6
+        --jsonl benchmarks/results/twelfth_round/val/new_folder_nt.jsonl.xz --object 296028_0 --clicks 6
 
 Used for the twelfth round's trace in docs/benchmarks.md; selects nothing.
 
@@ -21,7 +21,7 @@ Used for the twelfth round's trace in docs/benchmarks.md; selects nothing.
 still there; the nineteenth round's count of ECP's own collapses:
 
     python benchmarks/replay_clicks.py --dataset folder=data/bsds_val --drops 0.3 \
-        --jsonl benchmarks/results/eleventh_round/val/cs800_folder_standard.jsonl.gz
+        --jsonl benchmarks/results/eleventh_round/val/cs800_folder_standard.jsonl.xz
 """
 
 from __future__ import annotations

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import lzma
 
 import pytest
 from script_loader import load_script
@@ -11,6 +12,10 @@ from script_loader import load_script
 from ntclick.eval.protocol import ObjectResult
 
 compare_runs = load_script("benchmarks/compare_runs.py")
+COMPRESS = {
+    ".xz": lambda data: lzma.compress(data, preset=9),
+    ".gz": lambda data: gzip.compress(data, mtime=0),
+}
 
 
 def _record(name: str, ious: list[float], dataset: str = "d", error: str | None = None) -> ObjectResult:
@@ -80,9 +85,10 @@ def test_json_is_written_even_when_printing_fails(tmp_path, monkeypatch):
     assert json.loads(out.read_text())["noc"]["90"]["change"] == -1.0
 
 
-def test_main_reads_gzip_compressed_runs_as_stored(tmp_path, capsys):
-    """The stored runs are ``.jsonl.gz``: named as such, or by their plain name when only the
-    compressed file exists, they give the statistics of the plain files."""
+@pytest.mark.parametrize("suffix", [".xz", ".gz"])
+def test_main_reads_compressed_runs_as_stored(tmp_path, capsys, suffix):
+    """The stored runs are ``.jsonl.xz`` (``.gz`` is read too): named as such, or by their plain
+    name when only the compressed file exists, they give the statistics of the plain files."""
     ref, new = tmp_path / "ref.jsonl", tmp_path / "new.jsonl"
     ref.write_text(_record("a", [0.5, 0.95]).to_json() + "\n" + _record("b", [0.7, 0.8]).to_json() + "\n")
     new.write_text(_record("a", [0.95, 0.95]).to_json() + "\n" + _record("b", [0.9, 0.9]).to_json() + "\n")
@@ -90,21 +96,21 @@ def test_main_reads_gzip_compressed_runs_as_stored(tmp_path, capsys):
     plain_out = capsys.readouterr().out
     assert "NoC@90: -1.00" in plain_out
     for p in (ref, new):
-        p.with_name(p.name + ".gz").write_bytes(gzip.compress(p.read_bytes(), mtime=0))
+        p.with_name(p.name + suffix).write_bytes(COMPRESS[suffix](p.read_bytes()))
         p.unlink()
-    gz_ref, gz_new = str(ref) + ".gz", str(new) + ".gz"
-    compare_runs.main([gz_ref, gz_new, "--max-clicks", "2", "--json", str(tmp_path / "gz.json")])
+    stored_ref, stored_new = str(ref) + suffix, str(new) + suffix
+    compare_runs.main([stored_ref, stored_new, "--max-clicks", "2", "--json", str(tmp_path / "stored.json")])
     assert capsys.readouterr().out == plain_out
-    by_plain, by_gz = (
+    by_plain, by_stored = (
         json.loads((tmp_path / "plain.json").read_text()),
-        json.loads((tmp_path / "gz.json").read_text()),
+        json.loads((tmp_path / "stored.json").read_text()),
     )
-    assert by_gz["candidate"] == gz_new and by_gz["reference"] == gz_ref
-    assert {k: v for k, v in by_gz.items() if k not in ("reference", "candidate")} == {
+    assert by_stored["candidate"] == stored_new and by_stored["reference"] == stored_ref
+    assert {k: v for k, v in by_stored.items() if k not in ("reference", "candidate")} == {
         k: v for k, v in by_plain.items() if k not in ("reference", "candidate")
     }
-    compare_runs.main([str(ref), str(new), "--max-clicks", "2"])  # the plain names find the .gz files
+    compare_runs.main([str(ref), str(new), "--max-clicks", "2"])  # the plain names find the stored files
     assert capsys.readouterr().out == plain_out
     with pytest.raises(SystemExit):
-        compare_runs.main([gz_ref, str(tmp_path / "missing.jsonl")])
-    assert "missing.jsonl (nor missing.jsonl.gz)" in capsys.readouterr().err
+        compare_runs.main([stored_ref, str(tmp_path / "missing.jsonl")])
+    assert "missing.jsonl (nor missing.jsonl.xz, missing.jsonl.gz)" in capsys.readouterr().err

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import gzip
 import json
+import lzma
+import re
 from pathlib import Path
 
 import cv2
@@ -349,18 +351,30 @@ def test_prev_mask_protocol_runs_the_grabcut_baseline(dataset):
     assert all(max(r.ious) > 0.8 for r in with_previous)
 
 
-def _gzip_copy(path: Path, target: Path | None = None) -> Path:
-    """``path`` compressed as the stored results are (``gzip -9 -n``: no name, no time stamp)."""
-    target = target or path.with_name(path.name + ".gz")
-    target.write_bytes(gzip.compress(path.read_bytes(), compresslevel=9, mtime=0))
+# How results are compressed: .xz as the stored ones are (``xz -9 -T1``), .gz as users may have
+# them (``gzip -9 -n``: no name, no time stamp).  Both read back as the plain file.
+COMPRESS = {
+    ".xz": lambda data: lzma.compress(data, preset=9),
+    ".gz": lambda data: gzip.compress(data, compresslevel=9, mtime=0),
+}
+MAGIC = {".xz": b"\xfd7zXZ\x00", ".gz": b"\x1f\x8b"}
+FORMAT = {".xz": "xz", ".gz": "gzip"}
+SUFFIXES = pytest.mark.parametrize("suffix", [".xz", ".gz"])
+
+
+def _compressed_copy(path: Path, suffix: str, target: Path | None = None) -> Path:
+    """``path`` compressed as ``suffix`` says, by default next to it as ``path + suffix``."""
+    target = target or path.with_name(path.name + suffix)
+    target.write_bytes(COMPRESS[suffix](path.read_bytes()))
     return target
 
 
-def test_gzip_compressed_results_read_as_the_plain_file(dataset, tmp_path):
+@SUFFIXES
+def test_compressed_results_read_as_the_plain_file(dataset, tmp_path, suffix):
     plain = tmp_path / "plain" / "disk_berkeley_nt.jsonl"
     evaluate(DiskPredictor(), dataset, "nt", max_clicks=4, model="disk", jsonl_path=plain, progress=False)
-    stored = _gzip_copy(plain, tmp_path / "stored.jsonl.gz")
-    assert stored.read_bytes()[:2] == b"\x1f\x8b" and stored.stat().st_size < plain.stat().st_size
+    stored = _compressed_copy(plain, suffix, tmp_path / f"stored.jsonl{suffix}")
+    assert stored.read_bytes().startswith(MAGIC[suffix]) and stored.stat().st_size < plain.stat().st_size
 
     records = [r.to_json() for r in read_jsonl(plain)]
     assert len(records) == 3 and [r.to_json() for r in read_jsonl(stored)] == records
@@ -373,16 +387,32 @@ def test_gzip_compressed_results_read_as_the_plain_file(dataset, tmp_path):
     lines = plain.read_text().splitlines()
     cut = tmp_path / "cut.jsonl"
     cut.write_text("\n".join(lines[:2]) + "\n" + lines[2][:40])
-    assert [r.to_json() for r in read_jsonl(_gzip_copy(cut))] == records[:2]
+    assert [r.to_json() for r in read_jsonl(_compressed_copy(cut, suffix))] == records[:2]
 
 
-def test_a_plain_name_falls_back_to_its_compressed_copy(dataset, tmp_path):
+def test_xz_and_gzip_copies_give_identical_results(dataset, tmp_path):
+    plain = tmp_path / "run.jsonl"
+    evaluate(
+        DiskPredictor(), dataset, "standard", max_clicks=4, model="disk", jsonl_path=plain, progress=False
+    )
+    xz, gz = _compressed_copy(plain, ".xz"), _compressed_copy(plain, ".gz")
+    assert xz.read_bytes() != gz.read_bytes()
+    assert read_jsonl_lines(xz) == read_jsonl_lines(gz) == plain.read_text().splitlines()
+    assert [r.to_json() for r in read_jsonl(xz)] == [r.to_json() for r in read_jsonl(gz)]
+    assert [s.to_dict() for s in summarize_jsonl(xz)] == [s.to_dict() for s in summarize_jsonl(gz)]
+    # Compressing is deterministic: the same input gives the same bytes.
+    assert _compressed_copy(plain, ".xz", tmp_path / "again.xz").read_bytes() == xz.read_bytes()
+    assert _compressed_copy(plain, ".gz", tmp_path / "again.gz").read_bytes() == gz.read_bytes()
+
+
+@SUFFIXES
+def test_a_plain_name_falls_back_to_its_compressed_copy(dataset, tmp_path, suffix):
     plain = tmp_path / "run.jsonl"
     evaluate(
         DiskPredictor(), dataset, "standard", max_clicks=3, model="disk", jsonl_path=plain, progress=False
     )
     records = [r.to_json() for r in read_jsonl(plain)]
-    stored = _gzip_copy(plain)
+    stored = _compressed_copy(plain, suffix)
     assert resolve_jsonl(plain) == plain  # the plain file wins while it exists
     plain.write_text(plain.read_text().splitlines()[0] + "\n")
     assert len(read_jsonl(plain)) == 1
@@ -390,26 +420,68 @@ def test_a_plain_name_falls_back_to_its_compressed_copy(dataset, tmp_path):
     assert resolve_jsonl(plain) == stored and resolve_jsonl(stored) == stored
     assert [r.to_json() for r in read_jsonl(plain)] == records
     assert [s.to_dict() for s in summarize_jsonl(plain)] == [s.to_dict() for s in summarize_jsonl(stored)]
-    with pytest.raises(FileNotFoundError, match=r"missing\.jsonl \(nor missing\.jsonl\.gz\)"):
-        read_jsonl(tmp_path / "missing.jsonl")
-    with pytest.raises(FileNotFoundError, match=r"missing\.jsonl\.gz$"):
-        read_jsonl(tmp_path / "missing.jsonl.gz")
-    broken = tmp_path / "broken.jsonl.gz"
-    broken.write_bytes(stored.read_bytes()[:-20])  # cut off inside the compressed stream
-    with pytest.raises(ValueError, match=r"broken\.jsonl\.gz: not a readable gzip file"):
-        read_jsonl(broken)
-    not_gzip = tmp_path / "not_gzip.jsonl.gz"
-    not_gzip.write_text(records[0] + "\n")
-    with pytest.raises(ValueError, match="not a readable gzip file"):
-        read_jsonl(not_gzip)
+    with pytest.raises(FileNotFoundError, match=rf"missing\.jsonl{re.escape(suffix)}$"):
+        read_jsonl(tmp_path / f"missing.jsonl{suffix}")
 
 
-def test_evaluate_resumes_from_a_stored_compressed_run(dataset, tmp_path):
+def test_the_fallback_looks_for_xz_then_gz(dataset, tmp_path):
+    plain = tmp_path / "run.jsonl"
+    evaluate(
+        DiskPredictor(), dataset, "standard", max_clicks=3, model="disk", jsonl_path=plain, progress=False
+    )
+    lines = plain.read_text().splitlines()
+    xz = _compressed_copy(plain, ".xz")
+    plain.write_text(lines[0] + "\n")  # the .gz copy holds one record only, to tell them apart
+    gz = _compressed_copy(plain, ".gz")
+    plain.unlink()
+    assert resolve_jsonl(plain) == xz and len(read_jsonl(plain)) == 3
+    xz.unlink()
+    assert resolve_jsonl(plain) == gz and len(read_jsonl(plain)) == 1
+    gz.unlink()
+    with pytest.raises(FileNotFoundError, match=r"run\.jsonl \(nor run\.jsonl\.xz, run\.jsonl\.gz\)"):
+        read_jsonl(plain)
+
+
+@SUFFIXES
+def test_a_corrupt_or_truncated_compressed_file_is_an_error_naming_it(dataset, tmp_path, suffix):
+    plain = tmp_path / "run.jsonl"
+    evaluate(
+        DiskPredictor(), dataset, "standard", max_clicks=3, model="disk", jsonl_path=plain, progress=False
+    )
+    data = _compressed_copy(plain, suffix).read_bytes()
+    broken = {
+        "truncated": data[: len(data) // 2],  # cut off inside the compressed stream
+        "no_end": data[:-20],  # the stream's end (check sums, sizes) missing
+        "flipped": data[:40] + bytes([data[40] ^ 0xFF]) + data[41:],  # corrupt compressed data
+        "plain": plain.read_bytes(),  # not compressed at all
+        "empty": b"",
+    }
+    for name, content in broken.items():
+        path = tmp_path / f"{name}.jsonl{suffix}"
+        path.write_bytes(content)
+        message = rf"{name}\.jsonl{re.escape(suffix)}: not a readable {FORMAT[suffix]} file"
+        with pytest.raises(ValueError, match=message):
+            read_jsonl(path)
+        with pytest.raises(ValueError, match=message):
+            summarize_jsonl(path)
+        with pytest.raises(ValueError, match=message):  # a plain name that finds it, too
+            read_jsonl(path.with_suffix(""))
+        path.unlink()
+    # The other format under this suffix is an error too, not a silent misread.
+    other = ".gz" if suffix == ".xz" else ".xz"
+    wrong = tmp_path / f"wrong.jsonl{suffix}"
+    wrong.write_bytes(COMPRESS[other](plain.read_bytes()))
+    with pytest.raises(ValueError, match=f"not a readable {FORMAT[suffix]} file"):
+        read_jsonl(wrong)
+
+
+@SUFFIXES
+def test_evaluate_resumes_from_a_stored_compressed_run(dataset, tmp_path, suffix):
     out = tmp_path / "results" / "disk_berkeley_standard.jsonl"
     first = evaluate(
         DiskPredictor(), dataset, "standard", max_clicks=4, model="disk", jsonl_path=out, progress=False
     )
-    stored = _gzip_copy(out)
+    stored = _compressed_copy(out, suffix)
     out.unlink()
     kept = stored.read_bytes()
     again = DiskPredictor()
@@ -418,8 +490,21 @@ def test_evaluate_resumes_from_a_stored_compressed_run(dataset, tmp_path):
     # The records are written to the plain file, which then wins; the stored copy is untouched.
     assert [r.to_json() for r in read_jsonl(out)] == [r.to_json() for r in first]
     assert stored.read_bytes() == kept
+    # A stored run missing an object: only that object is run, and appended to the plain file.
+    out.write_text("".join(r.to_json() + "\n" for r in first[:2]))
+    partial = _compressed_copy(out, suffix)
+    out.unlink()
+    assert partial == stored
+    third = DiskPredictor()
+    completed = evaluate(
+        third, dataset, "standard", max_clicks=4, model="disk", jsonl_path=out, progress=False
+    )
+    assert 0 < third.calls <= 4 and [r.to_json() for r in completed[:2]] == [r.to_json() for r in first[:2]]
+    assert (completed[2].ious, completed[2].clicks) == (first[2].ious, first[2].clicks)  # run again
+    assert [r.to_json() for r in read_jsonl(out)] == [r.to_json() for r in completed]
     # Without resume nothing is read from it, and it is not deleted.
     out.unlink()
+    kept = stored.read_bytes()
     fresh = DiskPredictor()
     evaluate(
         fresh, dataset, "standard", max_clicks=4, model="disk", jsonl_path=out, resume=False, progress=False

@@ -1,8 +1,11 @@
-"""Draw docs/images/synthetic_examples.png: one synthetic sample per structure kind.
+"""Draw docs/images/synthetic_examples.jpg: one synthetic sample per structure kind.
 
 Top row of each pair: the composite image; bottom row: its alpha matte (white = 1).
 
     python docs/scripts/make_synthetic_examples.py [--backgrounds DIR] [--seed 0] [--size 768]
+
+The figure is photographs, so it is a JPEG (``--quality`` 90: 0.3 MB, where a PNG was 1.25 MB,
+with no visible difference); an ``--out`` ending in ``.png`` writes a PNG.
 """
 
 from __future__ import annotations
@@ -13,12 +16,12 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from ntclick.image_io import load_image, save_image
+from ntclick.image_io import atomic_write_bytes, load_image, save_image
 from ntclick.train.config import data_root
 from ntclick.train.sources import IMAGE_SUFFIXES
 from ntclick.train.synthetic import STRUCTURE_KINDS, render_sample
 
-OUT = Path(__file__).resolve().parents[1] / "images" / "synthetic_examples.png"
+OUT = Path(__file__).resolve().parents[1] / "images" / "synthetic_examples.jpg"
 
 
 def _pad(image: np.ndarray, height: int, width: int) -> np.ndarray:
@@ -41,6 +44,7 @@ def main() -> None:
     parser.add_argument("--size", type=int, default=768, help="long side of each generated sample")
     parser.add_argument("--tile", type=int, default=360, help="long side of each tile in the figure")
     parser.add_argument("--out", default=str(OUT))
+    parser.add_argument("--quality", type=int, default=90, help="JPEG quality of a .jpg --out")
     args = parser.parse_args()
 
     photos = sorted(p for p in Path(args.backgrounds).iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
@@ -64,7 +68,15 @@ def main() -> None:
     rows = [_hstack_padded(columns[:half]), _hstack_padded(columns[half:])]
     width = max(r.shape[1] for r in rows)
     rows = [_pad(r, r.shape[0], width) for r in rows]
-    save_image(args.out, np.vstack(rows))
+    figure = np.vstack(rows)
+    if Path(args.out).suffix.lower() in (".jpg", ".jpeg"):
+        bgr = cv2.cvtColor(figure, cv2.COLOR_RGB2BGR)
+        ok, buf = cv2.imencode(".jpg", bgr, [cv2.IMWRITE_JPEG_QUALITY, args.quality])
+        if not ok:
+            raise SystemExit(f"OpenCV could not encode {args.out}")
+        atomic_write_bytes(args.out, buf.tobytes())
+    else:
+        save_image(args.out, figure)
     print(f"wrote {args.out}")
 
 

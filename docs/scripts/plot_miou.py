@@ -1,9 +1,9 @@
 """mIoU against clicks for several evaluated models on several datasets, from the per-object
-results (JSON lines, plain or gzip-compressed as stored) that ``ntclick eval`` writes.
+results (JSON lines, plain or xz-compressed as stored) that ``ntclick eval`` writes.
 
     python docs/scripts/plot_miou.py --out docs/images/ntclick_tiny_miou.png \\
-        --run "ntclick-tiny=benchmarks/results/bundled/ntclick-tiny_{ds}_standard.jsonl.gz" \\
-        --run "GrabCut baseline=benchmarks/results/grabcut_baseline/grabcut_{ds}_standard.jsonl.gz" \\
+        --run "ntclick-tiny=benchmarks/results/bundled/ntclick-tiny_{ds}_standard.jsonl.xz" \\
+        --run "GrabCut baseline=benchmarks/results/grabcut_baseline/grabcut_{ds}_standard.jsonl.xz" \\
         --dataset grabcut --dataset berkeley
 
 ``{ds}`` in a run's pattern is replaced by each ``--dataset``; paths are relative to the

@@ -16,10 +16,10 @@ from ntclick.eval.plot import plot_miou_curves
 ROOT = Path(__file__).resolve().parents[2]
 RESULTS = ROOT / "benchmarks" / "results"
 RUNS = [  # (label, per-object results with {ds} for the dataset)
-    ("ntclick-tiny, CPU run 2, zoom + BRS", "brs/ntclick-tiny-cpu2-zoom-brs20_{ds}_standard.jsonl.gz"),
-    ("ntclick-tiny, CPU run 2, zoom", "second_round/ntclick-tiny-cpu2-zoom_{ds}_standard.jsonl.gz"),
-    ("ntclick-tiny, CPU run 1", "first_cpu_weights/ntclick-tiny-convstem-2250_{ds}_standard.jsonl.gz"),
-    ("GrabCut baseline", "grabcut_baseline/grabcut_{ds}_standard.jsonl.gz"),
+    ("ntclick-tiny, CPU run 2, zoom + BRS", "brs/ntclick-tiny-cpu2-zoom-brs20_{ds}_standard.jsonl.xz"),
+    ("ntclick-tiny, CPU run 2, zoom", "second_round/ntclick-tiny-cpu2-zoom_{ds}_standard.jsonl.xz"),
+    ("ntclick-tiny, CPU run 1", "first_cpu_weights/ntclick-tiny-convstem-2250_{ds}_standard.jsonl.xz"),
+    ("GrabCut baseline", "grabcut_baseline/grabcut_{ds}_standard.jsonl.xz"),
 ]
 
 

@@ -26,7 +26,7 @@ OUT = REPO / "docs" / "images" / "ecp_stem_ab.png"
 
 def read(name: str) -> tuple[dict[int, float], dict[int, float]]:
     train, val = {}, {}
-    for row in read_metrics(RUNS / f"{name}.metrics.jsonl.gz"):
+    for row in read_metrics(RUNS / f"{name}.metrics.jsonl.xz"):
         (train if row["split"] == "train" else val)[row["step"]] = row["loss"]
     return train, val
 

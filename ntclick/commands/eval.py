@@ -22,7 +22,7 @@ def register(subparsers) -> None:
         description=(
             "Simulate a user clicking on every object of one or more datasets and report NoC@85/90/95, "
             "NoF@85/90/95, mIoU@k, boundary IoU@5 and seconds per click.  Writes per-object JSON lines "
-            "(resumable, also from a stored gzip-compressed copy <name>.jsonl.gz), summary.{json,md,csv} "
+            "(resumable, also from a stored compressed copy <name>.jsonl.xz or .gz), summary.{json,md,csv} "
             "and miou_curves.png (with matplotlib) to --out."
         ),
     )

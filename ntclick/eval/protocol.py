@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import lzma
 import os
 import sys
 import time
@@ -279,41 +280,67 @@ def run_object(
     return result
 
 
+# Compressed JSON lines read by suffix, and looked for in this order when a plain name is missing:
+# the results stored in the repository are ``.xz`` (benchmarks/README.md); ``.gz`` is still read.
+_COMPRESSED_SUFFIXES = (".xz", ".gz")
+
+
 def resolve_jsonl(path: str | os.PathLike) -> Path:
     """The file holding the JSON lines named ``path``: ``path`` itself when it exists, else its
-    gzip-compressed copy ``path + ".gz"`` when that exists (results stored in the repository are
-    kept compressed, see ``benchmarks/README.md``, so ``x.jsonl`` still finds ``x.jsonl.gz``).
-    A plain file wins over its compressed copy.  ``FileNotFoundError`` when neither exists."""
+    compressed copy ``path + ".xz"``, else ``path + ".gz"``, the first that exists (results stored
+    in the repository are kept xz-compressed, see ``benchmarks/README.md``, so ``x.jsonl`` still
+    finds ``x.jsonl.xz``).  A plain file wins over its compressed copies; a name that already ends
+    in ``.xz`` or ``.gz`` is taken as it is.  ``FileNotFoundError`` when none exists."""
     p = Path(path)
     if p.is_file():
         return p
-    gz = p.with_name(p.name + ".gz")
-    if p.suffix != ".gz" and gz.is_file():
-        return gz
-    also = "" if p.suffix == ".gz" else f" (nor {gz.name})"
-    raise FileNotFoundError(f"results file not found: {p}{also}")
+    if p.suffix in _COMPRESSED_SUFFIXES:
+        raise FileNotFoundError(f"results file not found: {p}")
+    copies = [p.with_name(p.name + suffix) for suffix in _COMPRESSED_SUFFIXES]
+    for copy in copies:
+        if copy.is_file():
+            return copy
+    raise FileNotFoundError(f"results file not found: {p} (nor {', '.join(c.name for c in copies)})")
+
+
+def _decompress(path: Path, data: bytes) -> bytes:
+    """``data`` read from ``path``, decompressed by its suffix (``.xz``: :mod:`lzma`; ``.gz``:
+    :mod:`gzip`; anything else is plain).  A corrupt or truncated file raises ``ValueError``."""
+    if path.suffix not in _COMPRESSED_SUFFIXES:
+        return data
+    kind = "xz" if path.suffix == ".xz" else "gzip"
+    try:
+        if not data:  # gzip reads an empty file as empty text; a stored file is never empty
+            raise EOFError("the file is empty")
+        if path.suffix == ".xz":
+            return lzma.decompress(data, format=lzma.FORMAT_XZ)
+        return gzip.decompress(data)
+    # lzma.LZMAError: corrupt or truncated xz; gzip.BadGzipFile (an OSError): not gzip;
+    # EOFError: a truncated gzip stream; zlib.error: corrupt deflate data.
+    except (lzma.LZMAError, OSError, EOFError, zlib.error) as exc:
+        raise ValueError(f"{path}: not a readable {kind} file ({exc})") from None
 
 
 def read_jsonl_lines(path: str | os.PathLike) -> list[str]:
-    """The text lines of a JSON lines file, plain or gzip-compressed (a name ending in ``.gz``,
-    read with the standard library's :mod:`gzip`); ``path`` is found as :func:`resolve_jsonl`
-    finds it.  The one reader of stored results: :func:`read_jsonl` and
+    """The text lines of a JSON lines file, plain or compressed by its suffix (``.xz`` read with
+    the standard library's :mod:`lzma`, ``.gz`` with :mod:`gzip`); ``path`` is found as
+    :func:`resolve_jsonl` finds it (``x.jsonl``, else ``x.jsonl.xz``, else ``x.jsonl.gz``).  A
+    corrupt or truncated compressed file, or text that is not UTF-8, raises ``ValueError`` naming
+    the file.  The one reader of stored results: :func:`read_jsonl` and
     :func:`ntclick.train.metrics_log.read_metrics` go through it."""
     p = resolve_jsonl(path)
-    if p.suffix != ".gz":
-        return p.read_text(encoding="utf-8").splitlines()
+    data = _decompress(p, p.read_bytes())
     try:
-        with gzip.open(p, "rt", encoding="utf-8") as f:
-            return f.read().splitlines()
-    except (OSError, EOFError) as exc:  # gzip.BadGzipFile is an OSError; EOFError: truncated
-        raise ValueError(f"{p}: not a readable gzip file ({exc})") from None
+        return data.decode("utf-8").splitlines()
+    except UnicodeDecodeError as exc:
+        raise ValueError(f"{p}: not UTF-8 JSON lines ({exc})") from None
 
 
 def read_jsonl(path: str | os.PathLike) -> list[ObjectResult]:
-    """Read per-object results written by :func:`evaluate`, from a plain or a gzip-compressed
-    (``.gz``) file; ``x.jsonl`` is read from ``x.jsonl.gz`` when only that exists
-    (:func:`resolve_jsonl`).  A truncated last line (an interrupted run) is dropped; any other
-    malformed line raises ``ValueError`` naming it."""
+    """Read per-object results written by :func:`evaluate`, from a plain or a compressed file
+    (``.xz``, as the stored results are, or ``.gz``); ``x.jsonl`` is read from ``x.jsonl.xz`` or
+    ``x.jsonl.gz`` when only that exists (:func:`resolve_jsonl`).  A truncated last line (an
+    interrupted run) is dropped; any other malformed line raises ``ValueError`` naming it."""
     p = resolve_jsonl(path)
     lines = read_jsonl_lines(p)
     out = []
@@ -330,7 +357,7 @@ def read_jsonl(path: str | os.PathLike) -> list[ObjectResult]:
 
 
 def _stored_jsonl(path: Path) -> Path | None:
-    """:func:`resolve_jsonl` of ``path``, or None when neither it nor its ``.gz`` copy exists."""
+    """:func:`resolve_jsonl` of ``path``, or None when neither it nor a compressed copy exists."""
     try:
         return resolve_jsonl(path)
     except FileNotFoundError:
@@ -379,9 +406,9 @@ def evaluate(
             of being run again; all other lines are dropped.  A file holding another folder's results
             under the same dataset name raises ``ValueError`` instead (two ``folder=`` datasets
             into one output folder would otherwise reuse or delete each other's records).
-            When only the file's gzip-compressed copy ``jsonl_path + ".gz"`` exists (a stored
-            run), its reusable records are read from there and written to ``jsonl_path``; the
-            compressed copy is left as it is.
+            When only a compressed copy ``jsonl_path + ".xz"`` or ``+ ".gz"`` exists (a stored
+            run; :func:`resolve_jsonl`), its reusable records are read from there and written to
+            ``jsonl_path``; the compressed copy is left as it is.
         skip_errors: an object whose files cannot be read is recorded with ``error`` set and
             left out of the metrics, instead of stopping the run.
         progress: a progress bar over objects (only when stderr is a terminal).
@@ -408,7 +435,7 @@ def evaluate(
     described = describe_predictor(predictor)
     done: dict[str, ObjectResult] = {}
     path = Path(jsonl_path) if jsonl_path is not None else None
-    if path is not None and path.suffix == ".gz":
+    if path is not None and path.suffix in _COMPRESSED_SUFFIXES:
         raise ValueError(
             f"{path}: evaluate appends plain JSON lines; name a .jsonl file and compress it when done"
         )

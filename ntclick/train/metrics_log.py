@@ -43,9 +43,9 @@ class MetricsLog:
 
 
 def read_metrics(path: str | os.PathLike) -> list[dict[str, Any]]:
-    """The records of a ``metrics.jsonl`` file, plain or gzip-compressed (``.gz``; ``x.jsonl``
-    is read from ``x.jsonl.gz`` when only that exists, as stored runs are); a torn last line is
-    skipped."""
+    """The records of a ``metrics.jsonl`` file, plain or compressed (``.xz`` as stored runs are,
+    or ``.gz``; ``x.jsonl`` is read from ``x.jsonl.xz`` or ``x.jsonl.gz`` when only that exists);
+    a torn last line is skipped."""
     records = []
     for line in read_jsonl_lines(path):
         try:

@@ -3,8 +3,9 @@
 #
 #   bash docs/scripts/train_ecp_on_lent_gpu.sh SECONDS OUT
 #
-# The bundled ECP's recipe (conv stem, GrabCut prior, confusion term, 256 px; from scratch) at
-# batch 32 in bf16, configs/ecp_tiny_gpu_prior.json, with the prior's GrabCut on a 128 px copy
+# The bundled ECP's recipe (ResNet-18 body, GrabCut prior, confusion term, 256 px; from scratch)
+# at batch 32 in bf16, configs/ecp_resnet18_gpu_prior_confusion.json, with the prior's GrabCut
+# on a 128 px copy
 # (prior_size): the prior runs on the CPU for every sample and every simulated click, and at
 # 256 px it would set the pace.  A 30-step probe measures steps/s and `steps` is sized so that
 # the whole cosine schedule fits the time left; --max-minutes stops it regardless.  Then the
@@ -18,7 +19,7 @@ BUDGET=$1; OUT=$2
 START=$(date +%s)
 export PYTHONUNBUFFERED=1
 PY=${PYTHON:-python3}
-CONFIG=${CONFIG:-configs/ecp_tiny_gpu_prior.json}
+CONFIG=${CONFIG:-configs/ecp_resnet18_gpu_prior_confusion.json}
 read -r -a EXTRA <<< "${ECP_SET:-}"
 mkdir -p runs "$OUT"
 rm -rf runs/probe_ecp runs/gpu_ecp runs/gpu_ecp_weights

@@ -24,6 +24,7 @@ CORE_MODULES = [
     "ntclick.components",
     "ntclick.click_guard",
     "ntclick.mask_formats",
+    "ntclick.jsonl_files",
 ]
 # Torch-free modules of other parts; checked when they exist in this checkout.
 OPTIONAL_MODULES = [

@@ -18,8 +18,8 @@ import os
 from pathlib import Path
 from typing import Any
 
-from ntclick.eval.protocol import read_jsonl_lines
 from ntclick.image_io import atomic_write_bytes
+from ntclick.jsonl_files import read_jsonl_lines
 
 __all__ = ["MetricsLog", "read_metrics", "plot_loss_curve"]
 

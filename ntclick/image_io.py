@@ -116,12 +116,28 @@ def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
         os.fsync(f.fileno())
 
 
-def save_image(path: str | os.PathLike, image: np.ndarray) -> None:
+_QUALITY_FLAGS = {
+    ".jpg": cv2.IMWRITE_JPEG_QUALITY,
+    ".jpeg": cv2.IMWRITE_JPEG_QUALITY,
+    ".webp": cv2.IMWRITE_WEBP_QUALITY,
+}
+
+
+def save_image(path: str | os.PathLike, image: np.ndarray, *, quality: int | None = None) -> None:
     """Write an image atomically; the format follows the suffix (.png, .jpg, ...).
 
     ``image``: (H, W) uint8 or bool (bool is written as 0/255), or (H, W, 3) uint8 RGB.
+    ``quality``: 0-100 for a lossy format (.jpg, .jpeg, .webp); None keeps OpenCV's default.
     """
     p = Path(path)
+    params: list[int] = []
+    if quality is not None:
+        flag = _QUALITY_FLAGS.get(p.suffix.lower())
+        if flag is None:
+            raise ValueError(f"quality applies to .jpg, .jpeg and .webp files, not {p.name}")
+        if not 0 <= int(quality) <= 100:
+            raise ValueError(f"quality must be 0-100, got {quality}")
+        params = [flag, int(quality)]
     img = np.asarray(image)
     if img.dtype == np.bool_:
         img = img.astype(np.uint8) * 255
@@ -130,7 +146,7 @@ def save_image(path: str | os.PathLike, image: np.ndarray) -> None:
     if img.ndim == 3:
         img = cv2.cvtColor(img, cv2.COLOR_RGB2BGR)
     try:
-        ok, buf = cv2.imencode(p.suffix or ".png", img)
+        ok, buf = cv2.imencode(p.suffix or ".png", img, params)
     except cv2.error:  # OpenCV raises, rather than returns False, for an unknown suffix
         ok = False
     if not ok:

@@ -104,6 +104,25 @@ def test_save_image_rejects_bad_dtype_and_suffix(tmp_path):
     assert list(tmp_path.iterdir()) == []  # nothing half-written left behind
 
 
+def test_save_image_quality_sets_the_jpeg_quality_and_is_refused_for_lossless(tmp_path):
+    import cv2
+
+    rng = np.random.default_rng(0)
+    image = cv2.GaussianBlur(rng.integers(0, 256, (64, 80, 3), dtype=np.uint8), (5, 5), 0)
+    low, high = tmp_path / "low.jpg", tmp_path / "high.jpg"
+    save_image(low, image, quality=30)
+    save_image(high, image, quality=95)
+    assert low.stat().st_size < high.stat().st_size
+    # the same bytes as OpenCV's own encoder at that quality
+    ok, buf = cv2.imencode(".jpg", cv2.cvtColor(image, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, 30])
+    assert ok and low.read_bytes() == buf.tobytes()
+    with pytest.raises(ValueError, match="quality applies to"):
+        save_image(tmp_path / "x.png", image, quality=90)
+    with pytest.raises(ValueError, match="0-100"):
+        save_image(tmp_path / "x.jpg", image, quality=101)
+    assert not (tmp_path / "x.png").exists() and not (tmp_path / "x.jpg").exists()
+
+
 def test_atomic_write_bytes_replaces_and_leaves_no_temporary_files(tmp_path):
     target = tmp_path / "sub" / "data.bin"
     atomic_write_bytes(target, b"first")

@@ -16,7 +16,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from ntclick.image_io import atomic_write_bytes, load_image, save_image
+from ntclick.image_io import load_image, save_image
 from ntclick.train.config import data_root
 from ntclick.train.sources import IMAGE_SUFFIXES
 from ntclick.train.synthetic import STRUCTURE_KINDS, render_sample
@@ -69,14 +69,8 @@ def main() -> None:
     width = max(r.shape[1] for r in rows)
     rows = [_pad(r, r.shape[0], width) for r in rows]
     figure = np.vstack(rows)
-    if Path(args.out).suffix.lower() in (".jpg", ".jpeg"):
-        bgr = cv2.cvtColor(figure, cv2.COLOR_RGB2BGR)
-        ok, buf = cv2.imencode(".jpg", bgr, [cv2.IMWRITE_JPEG_QUALITY, args.quality])
-        if not ok:
-            raise SystemExit(f"OpenCV could not encode {args.out}")
-        atomic_write_bytes(args.out, buf.tobytes())
-    else:
-        save_image(args.out, figure)
+    lossy = Path(args.out).suffix.lower() in (".jpg", ".jpeg")
+    save_image(args.out, figure, quality=args.quality if lossy else None)
     print(f"wrote {args.out}")
 
 

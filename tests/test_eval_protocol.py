@@ -513,3 +513,12 @@ def test_evaluate_resumes_from_a_stored_compressed_run(dataset, tmp_path, suffix
     with pytest.raises(ValueError, match="appends plain JSON lines"):
         evaluate(DiskPredictor(), dataset, "standard", max_clicks=2, jsonl_path=stored, progress=False)
     assert stored.read_bytes() == kept
+
+
+def test_progress_reaches_a_log_file_as_plain_lines(dataset, capsys):
+    evaluate(OraclePredictor(dataset), dataset, "standard", max_clicks=5, model="oracle", progress=True)
+    err = capsys.readouterr().err.splitlines()  # capsys is no terminal
+    assert err and err[-1].startswith("oracle "), err
+    assert ": 3/3 objects (100%), " in err[-1]
+    evaluate(OraclePredictor(dataset), dataset, "standard", max_clicks=5, progress=False)
+    assert capsys.readouterr().err == ""

@@ -302,8 +302,11 @@ def test_max_minutes_stops_with_a_checkpoint_and_resumes(tmp_path: Path, capsys)
     first = train(config, tmp_path / "split", progress=False, max_minutes=1e-9)  # out of time after step 1
     assert first.step == 1 and load_checkpoint(first.checkpoint)["step"] == 1
     assert "stopping at step 1" in capsys.readouterr().out
-    second = train(config, tmp_path / "split", resume=True, progress=False, max_minutes=60)
+    second = train(config, tmp_path / "split", resume=True, progress=True, max_minutes=60)
     assert second.step == full.step == 6
+    # capsys is no terminal: a plain progress line reaches the log (at the end, within 30 s)
+    err = capsys.readouterr().err.splitlines()
+    assert any(line.startswith("train ecp: 6/6 steps (100%), ") and "loss " in line for line in err), err
     assert _state_equal(
         load_checkpoint(full.checkpoint)["model"], load_checkpoint(second.checkpoint)["model"]
     )

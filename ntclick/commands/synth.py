@@ -35,7 +35,7 @@ def register(subparsers) -> None:
     )
     p.add_argument("--kinds", default=None, help="comma-separated structure kinds (default: all)")
     p.add_argument("--format", choices=["jpg", "png"], default="jpg", help="image file format (default jpg)")
-    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument("--quiet", action="store_true", help="no progress report (bar or log lines)")
     p.set_defaults(func=handler)
 
 

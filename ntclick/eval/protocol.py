@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import json
 import os
-import sys
 import time
 import zlib
 from collections.abc import Iterable, Sequence
@@ -34,6 +33,7 @@ from ntclick.eval.datasets import LoadedSample, SegmentationDataset
 from ntclick.fbu import fbu_from_mask
 from ntclick.image_io import atomic_write_bytes
 from ntclick.jsonl_files import COMPRESSED_SUFFIXES, read_jsonl_lines, resolve_jsonl
+from ntclick.progress import track
 
 __all__ = [
     "CLICKERS",
@@ -354,7 +354,8 @@ def evaluate(
             ``jsonl_path``; the compressed copy is left as it is.
         skip_errors: an object whose files cannot be read is recorded with ``error`` set and
             left out of the metrics, instead of stopping the run.
-        progress: a progress bar over objects (only when stderr is a terminal).
+        progress: report progress over objects on stderr (a bar in a terminal, a plain line
+            every 30 s otherwise: :class:`ntclick.progress.Progress`).
 
     Returns:
         One :class:`ObjectResult` per object, in dataset order.
@@ -446,9 +447,7 @@ def describe_predictor(predictor: Any) -> dict[str, Any]:
     return json.loads(json.dumps(described))
 
 
-def _progress(items: Iterable, enabled: bool, desc: str):
-    if not enabled or not sys.stderr.isatty():
-        return items
-    from tqdm import tqdm
-
-    return tqdm(items, desc=desc, unit="obj")
+def _progress(items: Sequence, enabled: bool, desc: str) -> Iterable:
+    # A bar in a terminal, a plain line every 30 s in a log file; results read back from a
+    # resumed run count as done at once.
+    return track(items, desc, "object", enabled=enabled)

@@ -40,6 +40,7 @@ import cv2
 import numpy as np
 
 from ntclick.image_io import atomic_write_bytes, load_image, save_image
+from ntclick.progress import track
 
 __all__ = [
     "STRUCTURE_KINDS",
@@ -442,12 +443,7 @@ def write_synthetic_set(
     for sub in ("images", "masks", "alpha"):
         (out / sub).mkdir(parents=True, exist_ok=True)
     items = []
-    indices: Sequence[int] = range(count)
-    if progress:
-        from tqdm import tqdm
-
-        indices = tqdm(indices, desc="synthetic", unit="img", disable=None)
-    for i in indices:
+    for i in track(range(count), "synthetic", "image", enabled=progress):
         rng = np.random.default_rng([seed, i])
         photo_path = files[int(rng.integers(len(files)))]
         sample = render_sample(rng, load_image(photo_path), size, kinds=kinds, supersample=supersample)

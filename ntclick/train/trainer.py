@@ -53,6 +53,7 @@ from ntclick.clicks import Click
 from ntclick.fbu import fbu_from_classes
 from ntclick.image_io import atomic_write_bytes
 from ntclick.prior import ecp_input_maps
+from ntclick.progress import Progress
 from ntclick.train.checkpoint import (
     LAST_CHECKPOINT,
     capture_rng_state,
@@ -612,18 +613,11 @@ def _train(
             print(
                 f"ntclick train {config.task}: {config.model} ({n_params / 1e6:.2f} M parameters), "
                 f"{ctx.world_size} process(es) on {ctx.device.type}, steps {step} -> {stop}, "
-                f"batch {config.batch_size} x {ctx.world_size}, data {train_stream.source.name}"
+                f"batch {config.batch_size} x {ctx.world_size}, data {train_stream.source.name}",
+                flush=True,
             )
 
-    from tqdm import tqdm
-
-    bar = tqdm(
-        total=stop,
-        initial=step,
-        desc=f"train {config.task}",
-        unit="step",
-        disable=None if (progress and ctx.is_main) else True,
-    )
+    bar = Progress(stop, f"train {config.task}", "step", initial=step, enabled=progress and ctx.is_main)
     loss_sum = torch.zeros((), dtype=torch.float64, device=ctx.device)
     interval_steps, interval_start = 0, time.perf_counter()
     extra_sums: dict[str, float] = {}  # this rank's loss parts / click counts over the interval
@@ -663,7 +657,7 @@ def _train(
         if log is not None:
             log.write({"step": step, "split": "val_clicker", **scores, "best": improved})
         if ctx.is_main and progress:
-            tqdm.write(progress_line(step, clicker_val.target, scores, best))  # type: ignore[arg-type]
+            bar.write(progress_line(step, clicker_val.target, scores, best))  # type: ignore[arg-type]
 
     for batch in loader:
         torch.manual_seed(_step_seed(config, ctx.rank, step))
@@ -687,7 +681,6 @@ def _train(
         if ema is not None:
             ema.update(model)
         step += 1
-        bar.update(1)
         loss_sum += loss.detach().double()
         interval_steps += 1
         for key, value in extras.items():
@@ -712,6 +705,7 @@ def _train(
             loss_sum.zero_()
             interval_steps, interval_start = 0, time.perf_counter()
             extra_sums.clear()
+        bar.update(1)  # after the postfix, so a plain line in a log file carries this step's loss
         at_val_point = config.val_every and step % config.val_every == 0 and step != stop
         if val_stream is not None and at_val_point:
             val_metrics = _validate(judged, val_stream, config, ctx, autocast)
@@ -725,7 +719,10 @@ def _train(
             write_checkpoint(out / f"checkpoint_step{step}.pt")  # kept: never overwritten by a later step
         if max_minutes is not None and step != stop and _out_of_time(started, max_minutes, ctx):
             if ctx.is_main:
-                print(f"ntclick train: stopping at step {step} after {max_minutes:g} minutes (--max-minutes)")
+                print(
+                    f"ntclick train: stopping at step {step} after {max_minutes:g} minutes (--max-minutes)",
+                    flush=True,
+                )
             break
     bar.close()
 

@@ -9,6 +9,7 @@ a fixed seed per image and object, so the folder is the same on every machine.
 Usage::
 
     python benchmarks/make_bsds_val.py --out data/bsds_val           # 20 images x 2 objects
+    python benchmarks/make_bsds_val.py --out data/bsds_things --things --objects 3   # thing-like
     ntclick eval --weights WEIGHTS --dataset folder=data/bsds_val --protocol standard
 
 Writes ``OUT/images/<id>_<k>.png``, ``OUT/masks/<id>_<k>.png`` (0 / 255) and
@@ -62,6 +63,70 @@ def write_val_set(bsds: Path, out: Path, objects: int, seed: int, split: str = "
     return manifest
 
 
+def thing_regions(
+    label_maps: list[np.ndarray],
+    objects: int,
+    min_area: float = 0.02,
+    max_area: float = 0.6,
+    max_sides: int = 1,
+) -> tuple[int, list[tuple[int, np.ndarray]]]:
+    """Thing-like objects of one image: ``(annotator, [(label, bool mask (H, W)), ...])``.
+
+    The interactive benchmarks segment whole foreground objects (animals, people, vehicles),
+    while the training pool's rule also draws background "stuff" (sky, water, ground) and object
+    parts. Here the annotator with the fewest regions (the coarsest segmentation: its regions are
+    most often whole objects; ties: the first) gives its regions covering ``[min_area, max_area]``
+    of the image and touching at most ``max_sides`` image sides (stuff usually spans the frame),
+    largest first, at most ``objects`` of them. Deterministic: no random choice.
+    """
+    counts = [len(np.unique(labels)) for labels in label_maps]
+    k = int(np.argmin(counts))
+    labels = label_maps[k]
+    found = []
+    for value in np.unique(labels):
+        mask = labels == value
+        area = float(mask.mean())
+        sides = int(mask[0].any()) + int(mask[-1].any()) + int(mask[:, 0].any()) + int(mask[:, -1].any())
+        if min_area <= area <= max_area and sides <= max_sides:
+            found.append((area, int(value), mask))
+    found.sort(key=lambda t: (-t[0], t[1]))
+    return k, [(value, mask) for _, value, mask in found[:objects]]
+
+
+def write_thing_set(bsds: Path, out: Path, objects: int, split: str = "val") -> dict:
+    """Like :func:`write_val_set`, with up to ``objects`` :func:`thing_regions` per image."""
+    from ntclick.image_io import atomic_write_bytes, load_image, load_mask, save_image
+    from ntclick.train.sources import BSDSRegionPool
+
+    pool = BSDSRegionPool(bsds, split=split)
+    entries = []
+    for index, image_id in enumerate(pool.ids):
+        image = load_image(pool.images[image_id])
+        label_maps = [load_mask(p) for p in pool.label_maps[image_id]]
+        k, regions = thing_regions(label_maps, objects)
+        for j, (value, mask) in enumerate(regions):
+            name = f"{image_id}_t{j}"
+            save_image(out / "images" / f"{name}.png", image)
+            save_image(out / "masks" / f"{name}.png", mask)
+            entries.append(
+                {"name": name, "image_id": image_id, "annotator": k, "label": value, "area": float(mask.mean())}
+            )
+        print(f"\r{index + 1}/{len(pool)} images", end="", file=sys.stderr, flush=True)
+    print(file=sys.stderr)
+    manifest = {
+        "source": str(bsds),
+        "split": split,
+        "val_fraction": 0.05,
+        "split_seed": 0,
+        "kind": "things",
+        "objects_per_image": objects,
+        "rule": "coarsest annotator; regions of 2-60% of the image touching at most one side; largest first",
+        "objects": entries,
+    }
+    atomic_write_bytes(out / "manifest.json", (json.dumps(manifest, indent=2) + "\n").encode())
+    return manifest
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--bsds", type=Path, default=DEFAULT_BSDS, help="BSDS500-train folder")
@@ -74,8 +139,16 @@ def main(argv: list[str] | None = None) -> int:
         default="val",
         help="the trainer's held-out images (default) or its training images (for probes that train)",
     )
+    parser.add_argument(
+        "--things",
+        action="store_true",
+        help="thing-like objects instead of the training pool's rule (thing_regions; --seed unused)",
+    )
     args = parser.parse_args(argv)
-    manifest = write_val_set(args.bsds, args.out, args.objects, args.seed, args.split)
+    if args.things:
+        manifest = write_thing_set(args.bsds, args.out, args.objects, args.split)
+    else:
+        manifest = write_val_set(args.bsds, args.out, args.objects, args.seed, args.split)
     print(f"wrote {len(manifest['objects'])} objects to {args.out}")
     return 0
 

@@ -109,7 +109,13 @@ def write_thing_set(bsds: Path, out: Path, objects: int, split: str = "val") -> 
             save_image(out / "images" / f"{name}.png", image)
             save_image(out / "masks" / f"{name}.png", mask)
             entries.append(
-                {"name": name, "image_id": image_id, "annotator": k, "label": value, "area": float(mask.mean())}
+                {
+                    "name": name,
+                    "image_id": image_id,
+                    "annotator": k,
+                    "label": value,
+                    "area": float(mask.mean()),
+                }
             )
         print(f"\r{index + 1}/{len(pool)} images", end="", file=sys.stderr, flush=True)
     print(file=sys.stderr)

@@ -60,7 +60,9 @@ def test_plain_lines_come_at_the_interval_and_once_at_the_end():
     p.close()  # idempotent
     got = lines(out)
     assert got[-1] == "train ecp: 10/10 steps (100%), 10 s/step, elapsed 0:01:40"
-    assert [g.split(" steps")[0] for g in got] == [f"train ecp: {n}/10" for n in (3, 6, 9, 10)]  # 30, 60, 90 s, end
+    assert [g.split(" steps")[0] for g in got] == [
+        f"train ecp: {n}/10" for n in (3, 6, 9, 10)
+    ]  # 30, 60, 90 s, end
 
 
 def test_close_does_not_repeat_a_line_that_already_says_it_all():
@@ -87,7 +89,9 @@ def test_fast_work_reports_units_per_second():
     with Progress(100, "synthetic", "image", stream=out, interval_s=60, clock=clock) as p:
         clock.t += 2
         p.update(50)
-    assert lines(out)[-1].startswith("synthetic: 50/100 images (50%), 25 images/s, elapsed 0:00:02, left about 0:00:02")
+    assert lines(out)[-1].startswith(
+        "synthetic: 50/100 images (50%), 25 images/s, elapsed 0:00:02, left about 0:00:02"
+    )
 
 
 def test_write_is_a_line_of_its_own_and_disabled_reports_nothing():

@@ -75,7 +75,9 @@ def register(subparsers) -> None:
     p.add_argument(
         "--skip-missing", action="store_true", help="leave out objects whose files are missing or unreadable"
     )
-    p.add_argument("--quiet", action="store_true", help="no progress report (bar or log lines) and no table on stdout")
+    p.add_argument(
+        "--quiet", action="store_true", help="no progress report (bar or log lines) and no table on stdout"
+    )
     p.set_defaults(func=handler)
 
 

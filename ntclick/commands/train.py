@@ -38,7 +38,9 @@ def register(subparsers) -> None:
         metavar="M",
         help="stop with a checkpoint after M minutes (the lr schedule still follows steps); --resume continues",
     )
-    p.add_argument("--quiet", action="store_true", help="no progress report (bar or log lines) or start-up summary")
+    p.add_argument(
+        "--quiet", action="store_true", help="no progress report (bar or log lines) or start-up summary"
+    )
     p.set_defaults(func=handler)
 
 

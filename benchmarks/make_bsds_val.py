@@ -79,18 +79,13 @@ def thing_regions(
     of the image and touching at most ``max_sides`` image sides (stuff usually spans the frame),
     largest first, at most ``objects`` of them. Deterministic: no random choice.
     """
+    from ntclick.train.sources import thing_candidates
+
     counts = [len(np.unique(labels)) for labels in label_maps]
     k = int(np.argmin(counts))
     labels = label_maps[k]
-    found = []
-    for value in np.unique(labels):
-        mask = labels == value
-        area = float(mask.mean())
-        sides = int(mask[0].any()) + int(mask[-1].any()) + int(mask[:, 0].any()) + int(mask[:, -1].any())
-        if min_area <= area <= max_area and sides <= max_sides:
-            found.append((area, int(value), mask))
-    found.sort(key=lambda t: (-t[0], t[1]))
-    return k, [(value, mask) for _, value, mask in found[:objects]]
+    found = thing_candidates(labels, min_area, max_area, max_sides)[:objects]
+    return k, [(value, labels == value) for value, _ in found]
 
 
 def write_thing_set(bsds: Path, out: Path, objects: int, split: str = "val") -> dict:

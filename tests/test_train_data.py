@@ -24,6 +24,7 @@ from ntclick.train.sources import (
     build_sources,
     dis5k_source,
     split_ids,
+    thing_candidates,
 )
 
 REPO = Path(__file__).resolve().parents[1]
@@ -186,6 +187,56 @@ def test_bsds_pool_targets_are_unions_of_neighbouring_regions(tmp_path: Path) ->
     a = pool.load(2, np.random.default_rng(7))
     b = pool.load(2, np.random.default_rng(7))
     assert np.array_equal(a[0], b[0]) and np.array_equal(a[1], b[1])
+
+
+def test_thing_candidates_keep_regions_that_do_not_span_the_frame() -> None:
+    labels = np.zeros((20, 20), np.uint8)  # 0: touches all four sides
+    labels[5:10, 5:10] = 1  # enclosed, 6.25%
+    labels[12:20, 8:12] = 2  # bottom side only, 8%
+    labels[0:20, 15:20] = 3  # three sides
+    labels[2, 2] = 4  # 0.25%
+    assert thing_candidates(labels, 0.02, 0.6) == [(2, 0.08), (1, 0.0625)]
+    assert thing_candidates(labels, 0.02, 0.6, max_sides=0) == [(1, 0.0625)]
+    assert [v for v, _ in thing_candidates(labels, 0.001, 0.9, max_sides=4)] == [0, 3, 2, 1, 4]
+
+
+def test_bsds_pool_things_draws_thing_like_regions_and_falls_back_to_the_rule(tmp_path: Path) -> None:
+    root = make_bsds(tmp_path / "bsds")
+    things = BSDSRegionPool(root, objects="things", max_area=0.6)
+    regions = BSDSRegionPool(root, max_area=0.6)
+    assert things.name == "bsds:bsds:things" and regions.name == "bsds:bsds"
+    labels = grid_labels()
+    # The fixture's annotators: a 2 x 3 grid, whose middle cells 2 and 5 touch one side each
+    # (things), and two halves touching three sides each (none: the default rule decides).
+    kinds = set()
+    for seed in range(12):
+        rng_a, rng_b = np.random.default_rng(seed), np.random.default_rng(seed)
+        (_, a), (_, b) = things.load(seed % len(things), rng_a), regions.load(seed % len(regions), rng_b)
+        if np.array_equal(a == 1, labels == 2) or np.array_equal(a == 1, labels == 5):
+            kinds.add("thing")
+        else:
+            assert np.array_equal(a, b)  # the fallback draws exactly what the default rule draws
+            kinds.add("fallback")
+    assert kinds == {"thing", "fallback"}
+    enclosed = np.zeros_like(labels)
+    enclosed[20:40, 30:60] = 7
+    enclosed[0:10, 0:96] = 8  # a band along the top: three sides
+    for path in (root / "regions").glob("*_1.png"):
+        save_image(path, enclosed)
+    things = BSDSRegionPool(root, objects="things", max_area=0.6)
+    hits = 0
+    for seed in range(20):
+        _, target = things.load(seed % len(things), np.random.default_rng(seed))
+        if target.any() and np.array_equal(target == 1, enclosed == 7):
+            hits += 1
+        assert not np.array_equal(target == 1, enclosed == 8)
+    assert hits >= 5  # annotator 1 is drawn about half the time, and then it is always the thing
+    source, _ = build_source({"type": "bsds", "root": str(root), "objects": "things", "max_sides": 0})
+    assert source.objects == "things" and source.max_sides == 0
+    with pytest.raises(ValueError, match="objects must be 'regions' or 'things'"):
+        BSDSRegionPool(root, objects="stuff")
+    with pytest.raises(ValueError, match="max_sides"):
+        BSDSRegionPool(root, objects="things", max_sides=5)
 
 
 def test_bsds_pool_split_by_image_id(tmp_path: Path) -> None:

@@ -105,6 +105,28 @@ def _region_adjacency(labels: np.ndarray) -> dict[int, set[int]]:
     return adj
 
 
+def thing_candidates(
+    labels: np.ndarray, min_area: float, max_area: float, max_sides: int = 1
+) -> list[tuple[int, float]]:
+    """Thing-like regions of a label map (H, W): ``[(label, area fraction), ...]``, largest first.
+
+    A region is thing-like when it covers ``[min_area, max_area]`` of the image and touches at
+    most ``max_sides`` of the image's four sides: background "stuff" (sky, water, ground) usually
+    spans the frame, while the objects interactive benchmarks segment (animals, people) mostly
+    do not.
+    """
+    values, counts = np.unique(labels, return_counts=True)
+    borders = (labels[0], labels[-1], labels[:, 0], labels[:, -1])
+    on_side = [set(np.unique(b).tolist()) for b in borders]
+    found = []
+    for value, count in zip(values.tolist(), counts.tolist(), strict=True):
+        area = count / labels.size
+        if min_area <= area <= max_area and sum(value in side for side in on_side) <= max_sides:
+            found.append((int(value), area))
+    found.sort(key=lambda t: (-t[1], t[0]))
+    return found
+
+
 class BSDSRegionPool:
     """BSDS500 region pool: one region or a union of neighbouring regions as the object.
 
@@ -115,6 +137,11 @@ class BSDSRegionPool:
     ``min_area`` of the image, then grows it by up to ``max_regions - 1`` random neighbours
     (the number of regions is uniform in [1, max_regions]); unions covering more than
     ``max_area`` of the image are shrunk back to the seed region.
+
+    With ``objects="things"`` the target is instead one thing-like region of the chosen annotator
+    (:func:`thing_candidates`: within the area bounds, touching at most ``max_sides`` image
+    sides), drawn with probability proportional to its area, falling back to the rule above when that annotator has none; the benchmarks'
+    targets are whole objects, which the default rule draws no more often than background.
     """
 
     def __init__(
@@ -127,14 +154,21 @@ class BSDSRegionPool:
         min_area: float = 0.01,
         max_area: float = 0.8,
         max_regions: int = 3,
+        objects: str = "regions",
+        max_sides: int = 1,
     ) -> None:
         self.root = Path(root)
-        self.name = f"bsds:{self.root.name}"
+        if objects not in ("regions", "things"):
+            raise ValueError(f"objects must be 'regions' or 'things', got {objects!r}")
+        self.name = f"bsds:{self.root.name}" + (":things" if objects == "things" else "")
         if not 0 <= min_area < max_area <= 1:
             raise ValueError(f"need 0 <= min_area < max_area <= 1, got {min_area}, {max_area}")
         if max_regions < 1:
             raise ValueError(f"max_regions must be >= 1, got {max_regions}")
+        if not 0 <= max_sides <= 4:
+            raise ValueError(f"max_sides must be in [0, 4], got {max_sides}")
         self.min_area, self.max_area, self.max_regions = min_area, max_area, max_regions
+        self.objects, self.max_sides = objects, max_sides
         images = _list_images(self.root / "images")
         regions_dir = self.root / "regions"
         if not regions_dir.is_dir():
@@ -159,7 +193,13 @@ class BSDSRegionPool:
         return len(self.ids)
 
     def choose_regions(self, labels: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-        """bool (H, W) target: a seed region plus random neighbours, from a label map (H, W)."""
+        """bool (H, W) target: a seed region plus random neighbours (or, with ``objects="things"``,
+        one thing-like region), from a label map (H, W)."""
+        if self.objects == "things":
+            things = thing_candidates(labels, self.min_area, self.max_area, self.max_sides)
+            if things:  # drawn in proportion to area: uniform draws would be mostly small parts
+                areas = np.array([area for _, area in things])
+                return labels == things[int(rng.choice(len(things), p=areas / areas.sum()))][0]
         values, counts = np.unique(labels, return_counts=True)
         fractions = counts / labels.size
         candidates = values[(fractions >= self.min_area) & (fractions <= self.max_area)]
@@ -342,7 +382,17 @@ class MixedSource:
 
 
 _SOURCE_KEYS = {
-    "bsds": {"root", "split", "val_fraction", "split_seed", "min_area", "max_area", "max_regions"},
+    "bsds": {
+        "root",
+        "split",
+        "val_fraction",
+        "split_seed",
+        "min_area",
+        "max_area",
+        "max_regions",
+        "objects",
+        "max_sides",
+    },
     "folder": {"images", "masks", "soft", "split", "val_fraction", "split_seed", "name"},
     "dis5k": {"root", "subset", "soft", "split", "val_fraction", "split_seed"},
     "synthetic": {

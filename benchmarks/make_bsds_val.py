@@ -35,32 +35,34 @@ def object_seed(seed: int, image_id: str, k: int) -> int:
     return zlib.crc32(f"{seed}:{image_id}:{k}".encode())
 
 
-def write_val_set(bsds: Path, out: Path, objects: int, seed: int, split: str = "val") -> dict:
+def _write_folder(bsds: Path, out: Path, split: str, objects_of, header: dict) -> dict:
+    """Write ``objects_of(pool, index, image_id)``'s ``(name, image, bool mask, entry fields)``
+    for every image of the split, then ``manifest.json``; each file atomically."""
     from ntclick.image_io import atomic_write_bytes, save_image
     from ntclick.train.sources import BSDSRegionPool
 
     pool = BSDSRegionPool(bsds, split=split)  # the trainer's defaults: val_fraction 0.05, split_seed 0
     entries = []
     for index, image_id in enumerate(pool.ids):
-        for k in range(objects):
-            image, mask = pool.load(index, np.random.default_rng(object_seed(seed, image_id, k)))
-            name = f"{image_id}_{k}"
+        for name, image, mask, fields in objects_of(pool, index, image_id):
             save_image(out / "images" / f"{name}.png", image)
-            save_image(out / "masks" / f"{name}.png", mask > 0.5)
-            entries.append({"name": name, "image_id": image_id, "area": float((mask > 0.5).mean())})
+            save_image(out / "masks" / f"{name}.png", mask)
+            entries.append({"name": name, "image_id": image_id, **fields, "area": float(mask.mean())})
         print(f"\r{index + 1}/{len(pool)} images", end="", file=sys.stderr, flush=True)
     print(file=sys.stderr)
-    manifest = {
-        "source": str(bsds),
-        "split": split,
-        "val_fraction": 0.05,
-        "split_seed": 0,
-        "objects_per_image": objects,
-        "seed": seed,
-        "objects": entries,
-    }
+    manifest = {"source": str(bsds), "split": split, "val_fraction": 0.05, "split_seed": 0, **header}
+    manifest["objects"] = entries
     atomic_write_bytes(out / "manifest.json", (json.dumps(manifest, indent=2) + "\n").encode())
     return manifest
+
+
+def write_val_set(bsds: Path, out: Path, objects: int, seed: int, split: str = "val") -> dict:
+    def objects_of(pool, index, image_id):
+        for k in range(objects):
+            image, mask = pool.load(index, np.random.default_rng(object_seed(seed, image_id, k)))
+            yield f"{image_id}_{k}", image, mask > 0.5, {}
+
+    return _write_folder(bsds, out, split, objects_of, {"objects_per_image": objects, "seed": seed})
 
 
 def thing_regions(
@@ -90,42 +92,20 @@ def thing_regions(
 
 def write_thing_set(bsds: Path, out: Path, objects: int, split: str = "val") -> dict:
     """Like :func:`write_val_set`, with up to ``objects`` :func:`thing_regions` per image."""
-    from ntclick.image_io import atomic_write_bytes, load_image, load_mask, save_image
-    from ntclick.train.sources import BSDSRegionPool
+    from ntclick.image_io import load_image, load_mask
 
-    pool = BSDSRegionPool(bsds, split=split)
-    entries = []
-    for index, image_id in enumerate(pool.ids):
+    def objects_of(pool, index, image_id):
         image = load_image(pool.images[image_id])
-        label_maps = [load_mask(p) for p in pool.label_maps[image_id]]
-        k, regions = thing_regions(label_maps, objects)
+        k, regions = thing_regions([load_mask(p) for p in pool.label_maps[image_id]], objects)
         for j, (value, mask) in enumerate(regions):
-            name = f"{image_id}_t{j}"
-            save_image(out / "images" / f"{name}.png", image)
-            save_image(out / "masks" / f"{name}.png", mask)
-            entries.append(
-                {
-                    "name": name,
-                    "image_id": image_id,
-                    "annotator": k,
-                    "label": value,
-                    "area": float(mask.mean()),
-                }
-            )
-        print(f"\r{index + 1}/{len(pool)} images", end="", file=sys.stderr, flush=True)
-    print(file=sys.stderr)
-    manifest = {
-        "source": str(bsds),
-        "split": split,
-        "val_fraction": 0.05,
-        "split_seed": 0,
+            yield f"{image_id}_t{j}", image, mask, {"annotator": k, "label": value}
+
+    header = {
         "kind": "things",
         "objects_per_image": objects,
         "rule": "coarsest annotator; regions of 2-60% of the image touching at most one side; largest first",
-        "objects": entries,
     }
-    atomic_write_bytes(out / "manifest.json", (json.dumps(manifest, indent=2) + "\n").encode())
-    return manifest
+    return _write_folder(bsds, out, split, objects_of, header)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -140,8 +140,9 @@ class BSDSRegionPool:
 
     With ``objects="things"`` the target is instead one thing-like region of the chosen annotator
     (:func:`thing_candidates`: within the area bounds, touching at most ``max_sides`` image
-    sides), drawn with probability proportional to its area, falling back to the rule above when that annotator has none; the benchmarks'
-    targets are whole objects, which the default rule draws no more often than background.
+    sides), drawn with probability proportional to its area, falling back to the rule above when
+    that annotator has none. The benchmarks' targets are whole objects, which the default rule
+    draws no more often than background.
     """
 
     def __init__(

@@ -19,7 +19,7 @@ import json
 import os
 import time
 import zlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -417,7 +417,8 @@ def evaluate(
             path.unlink()
 
     results: list[ObjectResult] = []
-    for sample in _progress(samples, progress, f"{model} {dataset_name} {protocol.name}"):
+    # A bar in a terminal, a plain line every 30 s in a log file (ntclick.progress).
+    for sample in track(samples, f"{model} {dataset_name} {protocol.name}", "object", enabled=progress):
         if sample.name in done:
             results.append(done[sample.name])
             continue
@@ -445,9 +446,3 @@ def describe_predictor(predictor: Any) -> dict[str, Any]:
     describe = getattr(predictor, "describe", None)
     described = describe() if callable(describe) else {"predictor": type(predictor).__name__}
     return json.loads(json.dumps(described))
-
-
-def _progress(items: Sequence, enabled: bool, desc: str) -> Iterable:
-    # A bar in a terminal, a plain line every 30 s in a log file; results read back from a
-    # resumed run count as done at once.
-    return track(items, desc, "object", enabled=enabled)

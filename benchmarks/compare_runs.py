@@ -14,6 +14,12 @@ back). The eighth round's table in ``docs/benchmarks.md`` comes from it:
 
 Both runs must use the same click budget; objects present in only one run are left out and
 counted. Runs stopped early at a target IoU (``--target-iou``) give NoC only up to that target.
+
+Several folders pool into one paired comparison by giving more pairs, reference then candidate
+for each (objects are matched within their pair, so two folders cut from the same images may
+share object names):
+
+    python benchmarks/compare_runs.py REF_VAL NEW_VAL REF_VAL60 NEW_VAL60 --json paired_all100.json
 """
 
 from __future__ import annotations
@@ -50,16 +56,43 @@ def drops(ious: Sequence[float], size: float = DROP) -> int:
     return sum(1 for a, b in zip(ious[:-1], ious[1:], strict=True) if b < a - size)
 
 
+def _by_object(records: Sequence, run: str) -> dict:
+    """``{(data set, object name): record}``; a name twice in one run is an error, not a silent overwrite."""
+    out: dict = {}
+    for r in records:
+        key = (r.dataset, r.name)
+        if key in out:
+            raise ValueError(
+                f"object {r.name!r} of data set {r.dataset!r} appears twice in the {run} run; "
+                "compare two folders as two pairs (compare_pooled), not as one concatenated run"
+            )
+        out[key] = r
+    return out
+
+
 def compare(reference: Sequence, candidate: Sequence, max_clicks: int = 20) -> dict:
     """Paired statistics of ``candidate`` against ``reference`` (``ObjectResult`` sequences).
 
     Returns a JSON-ready dict: ``objects`` (matched), ``unmatched``, ``noc`` (per threshold:
     mean change, standard error, better, worse), ``iou_at`` (per k: change of mean IoU after k
     clicks, in IoU units, with its standard error) and ``drops_per_object`` for both runs.
+    Raises ``ValueError`` when no object is shared or one run holds an object twice.
     """
+    return compare_pooled([(reference, candidate)], max_clicks)
+
+
+def compare_pooled(pairs: Sequence[tuple[Sequence, Sequence]], max_clicks: int = 20) -> dict:
+    """:func:`compare` over several (reference, candidate) pairs pooled into one set of objects.
+
+    Objects are matched within each pair, so pairs from different folders may reuse object names
+    (the BSDS val and thing-like folders are cut from the same images).
+    """
+    ref: dict = {}
+    new: dict = {}
     # Objects that could not be evaluated (``error`` set, no IoUs) do not count, as in the metrics.
-    ref = {(r.dataset, r.name): r for r in reference if not r.error}
-    new = {(r.dataset, r.name): r for r in candidate if not r.error}
+    for i, (reference, candidate) in enumerate(pairs):
+        ref.update({(i, *k): r for k, r in _by_object(reference, "reference").items() if not r.error})
+        new.update({(i, *k): r for k, r in _by_object(candidate, "candidate").items() if not r.error})
     keys = sorted(ref.keys() & new.keys())
     if not keys:
         raise ValueError("the two runs share no object (matched by data set and object name)")
@@ -106,20 +139,30 @@ def to_text(stats: dict) -> str:
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument(
-        "reference", type=Path, help="JSON lines of the reference run (.jsonl, .jsonl.xz, .jsonl.gz)"
-    )
-    parser.add_argument(
-        "candidate", type=Path, help="JSON lines of the run compared with it (.jsonl, .jsonl.xz, .jsonl.gz)"
+        "runs",
+        type=Path,
+        nargs="+",
+        metavar="REFERENCE CANDIDATE",
+        help="JSON lines (.jsonl, .jsonl.xz, .jsonl.gz) of the reference run, then of the run compared "
+        "with it; more pairs pool more folders into one comparison",
     )
     parser.add_argument("--max-clicks", type=int, default=20)
     parser.add_argument("--json", type=Path, default=None, help="also write the statistics here")
     args = parser.parse_args(argv)
+    if len(args.runs) % 2:
+        parser.error(f"runs come in (reference, candidate) pairs; got {len(args.runs)} files")
     try:  # plain or compressed (the stored runs are .jsonl.xz)
-        reference, candidate = resolve_jsonl(args.reference), resolve_jsonl(args.candidate)
+        paths = [resolve_jsonl(p) for p in args.runs]
     except FileNotFoundError as exc:
         parser.error(str(exc))
-    stats = compare(list(read_jsonl(reference)), list(read_jsonl(candidate)), args.max_clicks)
-    stats["reference"], stats["candidate"] = str(reference), str(candidate)
+    pairs = [(list(read_jsonl(a)), list(read_jsonl(b))) for a, b in zip(paths[::2], paths[1::2], strict=True)]
+    try:
+        stats = compare_pooled(pairs, args.max_clicks)
+    except ValueError as exc:
+        parser.error(str(exc))
+    refs, cands = [str(p) for p in paths[::2]], [str(p) for p in paths[1::2]]
+    # One pair keeps the old plain-string fields; several pairs list them.
+    stats["reference"], stats["candidate"] = (refs[0], cands[0]) if len(refs) == 1 else (refs, cands)
     if args.json is not None:  # before printing: a closed pipe (``| head``) must not lose the file
         atomic_write_bytes(args.json, (json.dumps(stats, indent=2) + "\n").encode())
     print(to_text(stats))

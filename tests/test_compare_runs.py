@@ -114,3 +114,44 @@ def test_main_reads_compressed_runs_as_stored(tmp_path, capsys, suffix):
     with pytest.raises(SystemExit):
         compare_runs.main([stored_ref, str(tmp_path / "missing.jsonl")])
     assert "missing.jsonl (nor missing.jsonl.xz, missing.jsonl.gz)" in capsys.readouterr().err
+
+
+def test_an_object_twice_in_one_run_is_an_error_not_an_overwrite():
+    twice = [_record("a", [0.5, 0.95]), _record("a", [0.95, 0.95])]
+    with pytest.raises(ValueError, match="'a' of data set 'd' appears twice in the reference run"):
+        compare_runs.compare(twice, [_record("a", [0.5, 0.95])], max_clicks=2)
+    with pytest.raises(ValueError, match="twice in the candidate run"):
+        compare_runs.compare([_record("a", [0.5, 0.95])], twice, max_clicks=2)
+
+
+def test_pooled_pairs_match_within_each_pair():
+    # Two folders cut from the same images reuse the name "a"; pooled, each is matched in its pair.
+    val = ([_record("a", [0.5, 0.95])], [_record("a", [0.95, 0.95])])  # NoC@90 2 -> 1
+    things = ([_record("a", [0.95, 0.95])], [_record("a", [0.5, 0.5])])  # NoC@90 1 -> 2 (never: 2)
+    stats = compare_runs.compare_pooled([val, things], max_clicks=2)
+    assert stats["objects"] == 2 and stats["unmatched"] == 0
+    assert stats["noc"]["90"]["change"] == pytest.approx(0.0)
+    assert stats["noc"]["90"]["better"] == 1 and stats["noc"]["90"]["worse"] == 1
+    assert compare_runs.compare_pooled([val], max_clicks=2) == compare_runs.compare(*val, max_clicks=2)
+
+
+def test_main_pools_pairs_and_refuses_an_odd_count(tmp_path, capsys):
+    files = {}
+    for name, ious in {"r1": [0.5, 0.95], "c1": [0.95, 0.95], "r2": [0.5, 0.5], "c2": [0.95, 0.95]}.items():
+        files[name] = tmp_path / f"{name}.jsonl"
+        files[name].write_text(_record("a", ious).to_json() + "\n")
+    out = tmp_path / "pooled.json"
+    compare_runs.main(
+        [str(files[k]) for k in ("r1", "c1", "r2", "c2")] + ["--max-clicks", "2", "--json", str(out)]
+    )
+    assert "2 objects matched" in capsys.readouterr().out
+    written = json.loads(out.read_text())
+    assert written["noc"]["90"]["change"] == pytest.approx(-1.0)  # (1 - 2) and (1 - 2)
+    assert written["reference"] == [str(files["r1"]), str(files["r2"])]
+    with pytest.raises(SystemExit):
+        compare_runs.main([str(files["r1"]), str(files["c1"]), str(files["r2"])])
+    twice = tmp_path / "twice.jsonl"
+    twice.write_text(files["r1"].read_text() * 2)
+    with pytest.raises(SystemExit):
+        compare_runs.main([str(twice), str(files["c1"])])
+    assert "appears twice" in capsys.readouterr().err

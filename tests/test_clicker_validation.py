@@ -73,6 +73,35 @@ def test_training_logs_noc_keeps_the_fewest_clicks_checkpoint_and_resumes(tmp_pa
     assert summarize(results).noc["90"] == pytest.approx(expected["noc"])
 
 
+def test_validation_does_not_change_what_is_trained(tmp_path: Path) -> None:
+    """Selecting checkpoints must not perturb the run: the same weights with and without it."""
+    data, val = make_bsds(tmp_path / "bsds"), make_val_folder(tmp_path / "val")
+    common = dict(
+        steps=4,
+        iterative_prob=1.0,
+        max_extra_clicks=2,
+        model_overrides={**TINY_ECP, "prior": "grabcut", "prior_iterations": 1},
+    )
+    plain = train(tiny_config("ecp", data, **common), tmp_path / "plain", progress=False)
+    validated = train(
+        tiny_config(
+            "ecp",
+            data,
+            val_every=2,
+            val_clicker_data=f"folder={val}",
+            val_clicker_settings=SETTINGS,
+            val_data=[{"type": "bsds", "root": str(data), "max_area": 0.6}],
+            val_samples=2,
+            **common,
+        ),
+        tmp_path / "validated",
+        progress=False,
+    )
+    assert len(_records(tmp_path / "validated" / "metrics.jsonl", "val_clicker")) == 2
+    a, b = (load_checkpoint(r.checkpoint, "ecp")["model"] for r in (plain, validated))
+    assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
+
+
 def test_validator_matches_evaluate_and_splits_objects_over_ranks(tmp_path: Path, monkeypatch) -> None:
     val = make_val_folder(tmp_path / "val", count=3)
     config = tiny_config(

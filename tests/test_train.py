@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -19,6 +20,7 @@ from ntclick.train.checkpoint import LAST_CHECKPOINT, load_checkpoint, save_chec
 from ntclick.train.config import TrainConfig
 from ntclick.train.dataset import SampleStream, ShardedStepSampler, collate
 from ntclick.train.losses import IGNORE_INDEX, ecp_loss, fbu_targets, hrr_loss, sobel
+from ntclick.train.run_environment import capture_environment, environment_changes
 from ntclick.train.samples import make_ecp_sample, make_hrr_sample
 from ntclick.train.sources import build_sources
 from ntclick.train.trainer import (
@@ -288,11 +290,61 @@ def test_resume_is_exact(tmp_path: Path) -> None:
         _state_equal(a["optimizer"]["state"][k], b["optimizer"]["state"][k]) for k in a["optimizer"]["state"]
     )
     assert a["scheduler"] == b["scheduler"]
-    log_a = [json.loads(x) for x in (tmp_path / "full" / "metrics.jsonl").read_text().splitlines()]
-    log_b = [json.loads(x) for x in (tmp_path / "split" / "metrics.jsonl").read_text().splitlines()]
+    log_a, log_b = (
+        [
+            r
+            for r in map(json.loads, (tmp_path / run / "metrics.jsonl").read_text().splitlines())
+            if r["split"] == "train"
+        ]
+        for run in ("full", "split")
+    )
     assert [r["step"] for r in log_b] == list(range(1, 11))
     assert [r["loss"] for r in log_a] == [r["loss"] for r in log_b]
     assert log_a[-1]["clicks"] > 1  # iterative clicks were simulated
+
+
+def test_the_environment_is_recorded_and_resuming_in_another_one_warns(tmp_path: Path) -> None:
+    config = tiny_config("ecp", make_bsds(tmp_path / "bsds"), steps=4)
+    out = tmp_path / "run"
+    here = capture_environment(torch.device("cpu"))
+    assert here["torch"] == torch.__version__ and here["torch_threads"] == torch.get_num_threads()
+    assert here["device"] == "cpu" and here["cuda"] is None and here["world_size"] == 1
+    train(config, out, progress=False, stop_at_step=2)
+    ckpt = load_checkpoint(out / LAST_CHECKPOINT, "ecp")
+    assert ckpt["environment"] == here
+
+    with warnings.catch_warnings():  # the same environment: no warning
+        warnings.filterwarnings("error", message=".*another environment")
+        train(config, out, progress=False, resume=True, stop_at_step=3)
+
+    ckpt = load_checkpoint(out / LAST_CHECKPOINT, "ecp")
+    ckpt["environment"] = {
+        **ckpt["environment"],
+        "torch": "1.0.0",
+        "torch_threads": here["torch_threads"] + 3,
+    }
+    save_checkpoint(out / LAST_CHECKPOINT, {k: v for k, v in ckpt.items() if k not in ("format", "version")})
+    with pytest.warns(RuntimeWarning, match="another environment") as caught:
+        train(config, out, progress=False, resume=True)
+    message = str(caught[0].message)
+    assert f"torch 1.0.0 -> {torch.__version__}" in message
+    assert f"torch_threads {here['torch_threads'] + 3} -> {here['torch_threads']}" in message
+    assert "numpy" not in message  # only what changed is named
+    records = [json.loads(x) for x in (out / "metrics.jsonl").read_text().splitlines()]
+    starts = [r for r in records if r["split"] == "start"]
+    assert [r["step"] for r in starts] == [0, 2, 3] and all(r["environment"] == here for r in starts)
+    assert [r["step"] for r in records if r["split"] == "train"] == [1, 2, 3, 4]
+
+
+def test_environment_changes() -> None:
+    env = {"torch": "2.1", "torch_threads": 2, "cuda": None}
+    assert environment_changes(None, env) == [] and environment_changes({}, env) == []
+    assert environment_changes(env, dict(env)) == []
+    assert environment_changes(env, {**env, "torch_threads": 1, "cuda": "12.4"}) == [
+        "torch_threads 2 -> 1",
+        "cuda None -> 12.4",
+    ]
+    assert environment_changes({**env, "gone": 1}, env) == ["gone 1 -> None"]
 
 
 def test_max_minutes_stops_with_a_checkpoint_and_resumes(tmp_path: Path, capsys) -> None:
@@ -443,7 +495,7 @@ def test_hrr_trains_on_fbu_predicted_by_a_frozen_ecp(tmp_path: Path) -> None:
     config = tiny_config("hrr", data, steps=2, fbu_from_ecp=str(ecp_run.checkpoint), fbu_from_ecp_prob=1.0)
     train(config, tmp_path / "hrr", progress=False)
     records = [json.loads(x) for x in (tmp_path / "hrr" / "metrics.jsonl").read_text().splitlines()]
-    assert [r["fbu_from_ecp"] for r in records] == [1.0, 1.0]
+    assert [r["fbu_from_ecp"] for r in records if r["split"] == "train"] == [1.0, 1.0]
     wrong = tiny_config("hrr", data, steps=1, fbu_from_ecp=str(tmp_path / "hrr" / LAST_CHECKPOINT))
     with pytest.raises(ValueError, match="holds a 'hrr' network, expected 'ecp'"):
         train(wrong, tmp_path / "hrr_wrong", progress=False)

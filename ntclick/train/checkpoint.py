@@ -5,7 +5,8 @@ A checkpoint is a ``torch.save`` dict::
     {"format": "ntclick-train", "version": 1, "task": "ecp" | "hrr", "step": int,
      "config": TrainConfig.to_dict(), "model_config": ECPConfig/HRRConfig.to_dict(),
      "model": state_dict, "optimizer": ..., "scheduler": ..., "scaler": ...,
-     "rng": {"python": ..., "numpy": ..., "torch": ..., "cuda": [...]}}
+     "rng": {"python": ..., "numpy": ..., "torch": ..., "cuda": [...]},
+     "environment": ntclick.train.run_environment.capture_environment(...)}
 
 Everything in it is a tensor or plain Python data, so it loads with ``weights_only=True``
 (no arbitrary code runs when a checkpoint is read).  The data stream needs no state of its

@@ -22,7 +22,9 @@ step; validation and ``checkpoint_best.pt`` then use the average, and checkpoint
 
 Determinism: data depend only on (seed, step, rank) (:mod:`ntclick.train.dataset`), and
 torch's global generator (drop path) is re-seeded from (seed, rank, step) at every step, so
-a run resumed from a checkpoint continues bit for bit as if never stopped.
+a run resumed from a checkpoint continues bit for bit as if never stopped, in the same
+environment (versions, device, thread count: :mod:`ntclick.train.run_environment`); checkpoints
+record it, and resuming in another one warns.
 
 Outputs in ``out_dir`` (rank 0): ``config.json``, ``metrics.jsonl``, ``loss_curve.png``,
 ``checkpoint_last.pt``; with clicker validation (``val_clicker_data``, ECP) also
@@ -38,6 +40,7 @@ import math
 import os
 import random
 import time
+import warnings
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -78,6 +81,7 @@ from ntclick.train.ecp_guidance import load_frozen_ecp, predict_crop_fbu
 from ntclick.train.ema import ModelEMA
 from ntclick.train.losses import ecp_loss, fbu_targets, hrr_loss
 from ntclick.train.metrics_log import MetricsLog, plot_loss_curve
+from ntclick.train.run_environment import capture_environment, environment_changes
 from ntclick.train.sources import build_sources
 
 __all__ = [
@@ -525,10 +529,19 @@ def _train(
         raise ValueError(f"max_minutes must be > 0, got {max_minutes}")
     started = time.perf_counter()
     last_path = out / LAST_CHECKPOINT
+    environment = capture_environment(ctx.device, ctx.world_size)
     ckpt = None
     if resume:
         ckpt = load_checkpoint(last_path, config.task)
         _check_resumable(ckpt["config"], config, last_path)
+        changes = environment_changes(ckpt.get("environment"), environment)
+        if changes and ctx.is_main:
+            warnings.warn(
+                f"{last_path} was written in another environment ({'; '.join(changes)}): the run "
+                "continues, but not bit for bit as it would have without the change",
+                RuntimeWarning,
+                stacklevel=2,
+            )
     elif last_path.exists():
         raise ValueError(
             f"{out} already holds a checkpoint ({last_path.name}): pass --resume to continue it, or choose another --out"
@@ -606,6 +619,8 @@ def _train(
         if ctx.is_main
         else None
     )
+    if log is not None:
+        log.write({"step": step, "split": "start", "environment": environment})
     if ctx.is_main:
         atomic_write_bytes(out / "config.json", (json.dumps(config.to_dict(), indent=2) + "\n").encode())
         if progress:
@@ -641,6 +656,7 @@ def _train(
                 "scheduler": scheduler.state_dict(),
                 "scaler": scaler.state_dict(),
                 "rng": capture_rng_state(),
+                "environment": environment,
                 **({"best": best} if best is not None else {}),
                 **({"ema": ema.state_dict()} if ema is not None else {}),
             },

@@ -357,8 +357,12 @@ def test_max_minutes_stops_with_a_checkpoint_and_resumes(tmp_path: Path, capsys)
     second = train(config, tmp_path / "split", resume=True, progress=True, max_minutes=60)
     assert second.step == full.step == 6
     # capsys is no terminal: a plain progress line reaches the log (at the end, within 30 s)
-    err = capsys.readouterr().err.splitlines()
+    captured = capsys.readouterr()
+    err = captured.err.splitlines()
     assert any(line.startswith("train ecp: 6/6 steps (100%), ") and "loss " in line for line in err), err
+    # The start-up summary names what a resumed run continues with.
+    assert f"steps 1 -> 6, batch 2 x 1, data bsds:bsds; torch {torch.__version__}, " in captured.out
+    assert f", {torch.get_num_threads()} thread(s)" in captured.out
     assert _state_equal(
         load_checkpoint(full.checkpoint)["model"], load_checkpoint(second.checkpoint)["model"]
     )

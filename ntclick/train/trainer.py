@@ -628,7 +628,8 @@ def _train(
             print(
                 f"ntclick train {config.task}: {config.model} ({n_params / 1e6:.2f} M parameters), "
                 f"{ctx.world_size} process(es) on {ctx.device.type}, steps {step} -> {stop}, "
-                f"batch {config.batch_size} x {ctx.world_size}, data {train_stream.source.name}",
+                f"batch {config.batch_size} x {ctx.world_size}, data {train_stream.source.name}; "
+                f"torch {environment['torch']}, {environment['torch_threads']} thread(s)",
                 flush=True,
             )
 

@@ -309,6 +309,7 @@ def test_the_environment_is_recorded_and_resuming_in_another_one_warns(tmp_path:
     here = capture_environment(torch.device("cpu"))
     assert here["torch"] == torch.__version__ and here["torch_threads"] == torch.get_num_threads()
     assert here["device"] == "cpu" and here["cuda"] is None and here["world_size"] == 1
+    assert here["cpu_capability"] == torch.backends.cpu.get_cpu_capability() and isinstance(here["cpu"], str)
     train(config, out, progress=False, stop_at_step=2)
     ckpt = load_checkpoint(out / LAST_CHECKPOINT, "ecp")
     assert ckpt["environment"] == here

@@ -2,8 +2,8 @@
 
 A run is bit-for-bit reproducible from ``(config, seed)`` only in the same environment.  On the
 CPU, torch splits reductions (convolution gradients, sums) across its threads, so the thread
-count changes the rounding of every step; a new torch, NumPy or OpenCV build can change kernels
-or GrabCut's colour models.  Measured on the bundled ECP's recipe (2-core CPU): two runs with
+count changes the rounding of every step; another CPU (its SIMD level picks the kernels) or a
+new torch, NumPy or OpenCV build can change kernels or GrabCut's colour models.  Measured on the bundled ECP's recipe (2-core CPU): two runs with
 2 threads agreed bit for bit after 10 steps, while a run with 1 thread differed from them by
 up to 9e-4 in a weight after the same 10 steps, and such differences grow over a run like a
 change of seed.  The trainer stores :func:`capture_environment` in every checkpoint and in
@@ -33,7 +33,8 @@ def capture_environment(device: torch.device, world_size: int = 1) -> dict[str, 
 
     Returns:
         ``{"ntclick", "python", "torch", "numpy", "opencv"}`` version strings, ``"machine"``
-        (CPU architecture), ``"device"`` (``"cpu"`` or the CUDA device's name), ``"cuda"`` (the
+        (CPU architecture), ``"cpu"`` (its model name where the system tells it, else ``""``),
+        ``"cpu_capability"`` (the SIMD level of torch's CPU kernels), ``"device"`` (``"cpu"`` or the CUDA device's name), ``"cuda"`` (the
         CUDA version torch was built with, ``None`` on CPU), ``"torch_threads"`` (intra-op
         threads) and ``"world_size"``.
     """
@@ -47,11 +48,25 @@ def capture_environment(device: torch.device, world_size: int = 1) -> dict[str, 
         "numpy": str(np.__version__),
         "opencv": str(cv2.__version__),
         "machine": platform.machine(),
+        "cpu": _cpu_name(),
+        # The SIMD level torch dispatches its CPU kernels to (e.g. "AVX2", "AVX512").
+        "cpu_capability": torch.backends.cpu.get_cpu_capability(),
         "device": torch.cuda.get_device_name(device) if cuda else device.type,
         "cuda": str(torch.version.cuda) if cuda else None,
         "torch_threads": torch.get_num_threads(),
         "world_size": int(world_size),
     }
+
+
+def _cpu_name() -> str:
+    try:
+        with open("/proc/cpuinfo") as f:  # Linux; platform.processor() is often empty there
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor()
 
 
 def environment_changes(saved: Mapping[str, Any] | None, current: Mapping[str, Any]) -> list[str]:

@@ -3,7 +3,8 @@
 ``metrics.jsonl`` holds one JSON object per line, e.g.
 ``{"step": 10, "split": "train", "loss": 0.71, "lr": 1e-4, "grad_norm": 2.3, "samples_per_s": 41.0}``
 ``{"step": 1000, "split": "val", "loss": 0.52, ...}``, at every (re)start
-``{"step": 0, "split": "start", "environment": {...}}`` (:mod:`ntclick.train.run_environment`) and, with clicker validation,
+``{"step": 0, "split": "start", "environment": {...}}`` (:mod:`ntclick.train.run_environment`)
+and, with clicker validation,
 ``{"step": 1000, "split": "val_clicker", "noc": 12.2, "nof": 7, "miou1": ..., "miou5": ..., ...}``.  Train ``loss`` is the mean over the
 logging interval and over all processes; the other terms (ECP: ``clicks`` per sample after
 iterative simulation; HRR: ``l1``, ``grad``) are interval means of rank 0.

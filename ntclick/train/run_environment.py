@@ -1,12 +1,12 @@
 """What a training run's numbers depend on besides its config: library versions, device, threads.
 
-A run is bit-for-bit reproducible from ``(config, seed)`` only in the same environment.  On the
-CPU, torch splits reductions (convolution gradients, sums) across its threads, so the thread
-count changes the rounding of every step; another CPU (its SIMD level picks the kernels) or a
-new torch, NumPy or OpenCV build can change kernels or GrabCut's colour models.  Measured on the bundled ECP's recipe (2-core CPU): two runs with
-2 threads agreed bit for bit after 10 steps, while a run with 1 thread differed from them by
-up to 9e-4 in a weight after the same 10 steps, and such differences grow over a run like a
-change of seed.  The trainer stores :func:`capture_environment` in every checkpoint and in
+A run is bit-for-bit reproducible from ``(config, seed)`` only in the same environment.  On
+the CPU, torch splits reductions (convolution gradients, sums) across its threads, so the
+thread count changes the rounding of every step; another CPU (its SIMD level picks the
+kernels) or a new torch, NumPy or OpenCV build can change kernels or GrabCut's colour models.
+Measured on the bundled ECP's recipe (2-core CPU): two runs with 2 threads agreed bit for bit
+after 10 steps, while a run with 1 thread differed from them by up to 9e-4 in a weight after
+the same 10 steps, and such differences grow over a run like a change of seed.  The trainer stores :func:`capture_environment` in every checkpoint and in
 ``metrics.jsonl`` (a ``"split": "start"`` record at every start), and warns when a run is
 resumed in another environment (:func:`environment_changes`).
 """
@@ -34,9 +34,9 @@ def capture_environment(device: torch.device, world_size: int = 1) -> dict[str, 
     Returns:
         ``{"ntclick", "python", "torch", "numpy", "opencv"}`` version strings, ``"machine"``
         (CPU architecture), ``"cpu"`` (its model name where the system tells it, else ``""``),
-        ``"cpu_capability"`` (the SIMD level of torch's CPU kernels), ``"device"`` (``"cpu"`` or the CUDA device's name), ``"cuda"`` (the
-        CUDA version torch was built with, ``None`` on CPU), ``"torch_threads"`` (intra-op
-        threads) and ``"world_size"``.
+        ``"cpu_capability"`` (the SIMD level of torch's CPU kernels), ``"device"`` (``"cpu"`` or
+        the CUDA device's name), ``"cuda"`` (the CUDA version torch was built with, ``None`` on
+        CPU), ``"torch_threads"`` (intra-op threads) and ``"world_size"``.
     """
     from ntclick import __version__
 
